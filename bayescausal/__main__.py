@@ -1,0 +1,3 @@
+from bayescausal.cli import main
+
+raise SystemExit(main())

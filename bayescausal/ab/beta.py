@@ -1,0 +1,288 @@
+"""Exact calculus on independent Beta posteriors: P(best), expected loss, lift distributions.
+
+No Monte Carlo. Two arms use closed forms (Evan Miller's sum for P(B > A), Chris Stucchio's
+identity for the expected loss); K arms use deterministic Gauss-Legendre quadrature in logit space
+on panels placed at every arm's quantiles, so an arm with a sharp posterior beside one with a flat
+posterior is still resolved (accurate to ~1e-12 in the cases the tests check).
+
+Every function here broadcasts over leading batch dimensions: parameters of shape (..., K).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from scipy import optimize, special, stats
+
+_TAIL = 1e-17  # posterior mass ignored in each tail of every arm
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(20)
+_INTERIOR_SDS = np.array([-6.0, -3.0, -1.5, -0.5, 0.5, 1.5, 3.0, 6.0])
+# Evan Miller's sum costs one term per unit of the integer parameter: beyond this, quadrature is faster.
+_MAX_SUM_TERMS = 20_000
+
+
+@dataclass(frozen=True)
+class BetaPosterior:
+    """A Beta(alpha, beta) posterior for a rate, with exact summaries."""
+
+    alpha: float
+    beta: float
+
+    @property
+    def dist(self):
+        return stats.beta(self.alpha, self.beta)
+
+    def mean(self) -> float:
+        return self.alpha / (self.alpha + self.beta)
+
+    def sd(self) -> float:
+        a, b = self.alpha, self.beta
+        return float(np.sqrt(a * b / ((a + b) ** 2 * (a + b + 1))))
+
+    def cdf(self, x: float) -> float:
+        return float(special.betainc(self.alpha, self.beta, np.clip(x, 0.0, 1.0)))
+
+    def ppf(self, q: float) -> float:
+        return float(special.betaincinv(self.alpha, self.beta, q))
+
+    def hdi(self, prob: float) -> tuple[float, float]:
+        return _shortest_interval(self.ppf, prob)
+
+
+def _shortest_interval(ppf, prob: float) -> tuple[float, float]:
+    """Shortest interval [ppf(t), ppf(t + prob)]: the HDI of a unimodal distribution."""
+    res = optimize.minimize_scalar(
+        lambda t: ppf(t + prob) - ppf(t), bounds=(0.0, 1.0 - prob), method="bounded", options={"xatol": 1e-10}
+    )
+    t = float(res.x)
+    # the HDI of a J-shaped posterior touches the boundary: compare with the one-sided intervals
+    candidates = [(t, ppf(t + prob) - ppf(t)), (0.0, ppf(prob) - ppf(0.0)), (1 - prob, ppf(1.0) - ppf(1 - prob))]
+    t = min(candidates, key=lambda c: c[1])[0]
+    return ppf(t), ppf(t + prob)
+
+
+# --------------------------------------------------------------------------- quadrature
+
+
+def _logit_nodes(alpha: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Shared quadrature nodes z (logit scale) and weights for all arms, batched.
+
+    alpha, beta: (..., K). Returns z, w of shape (..., N). Panel edges are each arm's extreme
+    quantiles (exact) and interior points at fixed multiples of its logit-scale sd, so every arm's
+    density and CDF is smooth on the scale of each panel.
+    """
+    lo = special.logit(np.maximum(special.betaincinv(alpha, beta, _TAIL), 1e-300))
+    upper_tail = np.maximum(special.betaincinv(beta, alpha, _TAIL), 1e-300)
+    hi = np.log1p(-upper_tail) - np.log(upper_tail)
+    centre = special.digamma(alpha) - special.digamma(beta)
+    scale = np.sqrt(special.polygamma(1, alpha) + special.polygamma(1, beta))
+    interior = centre[..., None] + scale[..., None] * _INTERIOR_SDS
+    interior = np.clip(interior, lo[..., None], hi[..., None])
+    edges = np.concatenate([lo[..., None], interior, hi[..., None]], axis=-1)
+    edges = np.sort(edges.reshape(*edges.shape[:-2], -1), axis=-1)
+    half = np.diff(edges, axis=-1) / 2
+    mid = edges[..., :-1] + half
+    z = (mid[..., None] + half[..., None] * _GL_X).reshape(*mid.shape[:-1], -1)
+    w = (half[..., None] * _GL_W).reshape(*mid.shape[:-1], -1)
+    return z, w
+
+
+def _arm_terms(alpha: np.ndarray, beta: np.ndarray, lower_is_better: bool):
+    """Per arm and node: density (in z), rate x, and P(arm is no better than x)."""
+    z, w = _logit_nodes(alpha, beta)
+    a, b = alpha[..., :, None], beta[..., :, None]
+    zz = z[..., None, :]
+    log_x, log_1mx = special.log_expit(zz), special.log_expit(-zz)
+    density = np.exp(a * log_x + b * log_1mx - special.betaln(a, b))
+    x = np.exp(log_x)
+    # arm j "does not beat" the value x: p_j <= x (higher is better) or p_j >= x (lower is better)
+    if lower_is_better:
+        not_better = special.betainc(b, a, np.exp(log_1mx))
+    else:
+        not_better = special.betainc(a, b, x)
+    return w, density, x, not_better
+
+
+def _exclusive_product(f: np.ndarray) -> np.ndarray:
+    """prod_{j != k} f[..., j, :] for every k, without dividing (f may be 0)."""
+    ones = np.ones_like(f[..., :1, :])
+    left = np.cumprod(np.concatenate([ones, f[..., :-1, :]], axis=-2), axis=-2)
+    right = np.flip(np.cumprod(np.concatenate([ones, np.flip(f[..., 1:, :], axis=-2)], axis=-2), axis=-2), axis=-2)
+    return left * right
+
+
+def rank_arms(alpha, beta, *, lower_is_better: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """P(each arm is best) and the expected loss of choosing each arm, for independent Betas.
+
+    Expected loss of arm k = E[max_j p_j - p_k] (or E[p_k - min_j p_j] when lower is better), in
+    rate units. Shapes (..., K) in, (..., K) out. Exact up to quadrature error (~1e-12).
+    """
+    alpha = np.asarray(alpha, dtype=float)
+    beta = np.asarray(beta, dtype=float)
+    w, density, x, not_better = _arm_terms(alpha, beta, lower_is_better)
+    others = _exclusive_product(not_better)
+    mass = w[..., None, :] * density * others
+    prob_best = mass.sum(axis=-1)
+    best_value = (mass * x).sum(axis=-1).sum(axis=-1, keepdims=True)  # E[max] (or E[min])
+    means = alpha / (alpha + beta)
+    loss = means - best_value if lower_is_better else best_value - means
+    return prob_best, np.maximum(loss, 0.0)
+
+
+# --------------------------------------------------------------------------- two arms, closed form
+
+
+def _miller_sum(a_x: float, b_x: float, a_y: float, b_y: float) -> float:
+    """P(X > Y) for X ~ Beta(a_x, b_x), Y ~ Beta(a_y, b_y), integer a_x (Evan Miller)."""
+    i = np.arange(int(a_x))
+    terms = (
+        special.betaln(a_y + i, b_x + b_y)
+        - np.log(b_x + i)
+        - special.betaln(1 + i, b_x)
+        - special.betaln(a_y, b_y)
+    )
+    return float(np.exp(special.logsumexp(terms)))
+
+
+def prob_b_beats_a(a_a: float, b_a: float, a_b: float, b_b: float) -> float:
+    """P(p_B > p_A), in closed form when any parameter is a (not too large) integer.
+
+    Uses the symmetries P(B > A) = 1 - P(A > B) and P(B > A) = P(1 - p_A > 1 - p_B) to sum over
+    the smallest integer parameter; falls back to quadrature otherwise.
+    """
+    options = [  # (number of terms, evaluation)
+        (a_b, lambda: _miller_sum(a_b, b_b, a_a, b_a)),
+        (a_a, lambda: 1.0 - _miller_sum(a_a, b_a, a_b, b_b)),
+        (b_a, lambda: _miller_sum(b_a, a_a, b_b, a_b)),
+        (b_b, lambda: 1.0 - _miller_sum(b_b, a_b, b_a, a_a)),
+    ]
+    usable = [(n, f) for n, f in options if float(n).is_integer() and n <= _MAX_SUM_TERMS]
+    if usable:
+        return min(max(min(usable, key=lambda o: o[0])[1](), 0.0), 1.0)
+    prob_best, _ = rank_arms(np.array([a_a, a_b]), np.array([b_a, b_b]))
+    return float(prob_best[1])
+
+
+def expected_losses_two_arms(a_a: float, b_a: float, a_b: float, b_b: float) -> tuple[float, float]:
+    """(loss of choosing A, loss of choosing B) = (E[max(p_B - p_A, 0)], E[max(p_A - p_B, 0)]).
+
+    Stucchio's identity: E[p_B 1{p_B > p_A}] = E[p_B] P(B' > A) with B' ~ Beta(a_B + 1, b_B).
+    """
+    mean_a, mean_b = a_a / (a_a + b_a), a_b / (a_b + b_b)
+    loss_a = mean_b * prob_b_beats_a(a_a, b_a, a_b + 1, b_b) - mean_a * prob_b_beats_a(a_a + 1, b_a, a_b, b_b)
+    loss_b = loss_a - (mean_b - mean_a)
+    return max(loss_a, 0.0), max(loss_b, 0.0)
+
+
+def exact_ranking(alpha: np.ndarray, beta: np.ndarray, *, lower_is_better: bool = False):
+    """P(best) and expected loss per arm: closed form for two arms, quadrature for more."""
+    alpha = np.asarray(alpha, dtype=float)
+    beta = np.asarray(beta, dtype=float)
+    if alpha.shape == (2,):
+        if lower_is_better:  # lower rate is better <=> higher (1 - rate) is better
+            alpha, beta = beta, alpha
+        p_b = prob_b_beats_a(alpha[0], beta[0], alpha[1], beta[1])
+        loss = expected_losses_two_arms(alpha[0], beta[0], alpha[1], beta[1])
+        return np.array([1.0 - p_b, p_b]), np.array(loss)
+    return rank_arms(alpha, beta, lower_is_better=lower_is_better)
+
+
+def monte_carlo_ranking(alpha, beta, *, draws: int, seed: int, lower_is_better: bool = False) -> dict:
+    """Monte-Carlo P(best) and expected loss with their Monte-Carlo standard errors (only on request)."""
+    rng = np.random.default_rng(seed)
+    alpha = np.asarray(alpha, dtype=float)
+    beta = np.asarray(beta, dtype=float)
+    p = rng.beta(alpha, beta, size=(draws, alpha.size))
+    best = p.min(axis=1) if lower_is_better else p.max(axis=1)
+    is_best = p == best[:, None]
+    loss = (p - best[:, None]) if lower_is_better else (best[:, None] - p)
+    prob = is_best.mean(axis=0)
+    return {
+        "prob_best": prob,
+        "prob_best_mcse": np.sqrt(prob * (1 - prob) / draws),
+        "expected_loss": loss.mean(axis=0),
+        "expected_loss_mcse": loss.std(axis=0, ddof=1) / np.sqrt(draws),
+        "draws": draws,
+    }
+
+
+# --------------------------------------------------------------------------- lift distributions
+
+
+class LiftDistribution:
+    """Exact distribution of the lift of B over A: p_B - p_A, or p_B / p_A - 1 if `relative`.
+
+    CDF by quadrature over the sharper of the two posteriors; quantiles and the HDI from the CDF
+    on a fine grid (accurate to ~1e-6 of the lift's sd).
+    """
+
+    def __init__(self, control: BetaPosterior, treatment: BetaPosterior, *, relative: bool = False):
+        self.control, self.treatment, self.relative = control, treatment, relative
+        self._over_control = control.sd() <= treatment.sd()
+        inner = control if self._over_control else treatment
+        z, w = _logit_nodes(np.array([inner.alpha]), np.array([inner.beta]))
+        x = special.expit(z)
+        dens = np.exp(
+            inner.alpha * special.log_expit(z) + inner.beta * special.log_expit(-z)
+            - special.betaln(inner.alpha, inner.beta)
+        )
+        self._x, self._w = x, w * dens
+
+    def cdf(self, t):
+        """P(lift <= t), vectorised over t."""
+        t = np.atleast_1d(np.asarray(t, dtype=float))[:, None]
+        c, b = self.control, self.treatment
+        if self._over_control:  # E_A[ P(p_B <= g(p_A, t)) ]
+            bound = (1 + t) * self._x if self.relative else self._x + t
+            vals = special.betainc(b.alpha, b.beta, np.clip(bound, 0.0, 1.0))
+        else:  # E_B[ P(p_A >= h(p_B, t)) ]
+            if self.relative:
+                bound = np.where(t > -1, self._x / np.maximum(1 + t, 1e-300), np.inf)
+            else:
+                bound = self._x - t
+            vals = 1.0 - special.betainc(c.alpha, c.beta, np.clip(bound, 0.0, 1.0))
+        out = (vals * self._w).sum(axis=-1)
+        return np.clip(out, 0.0, 1.0)
+
+    def mean(self) -> float:
+        c, b = self.control, self.treatment
+        if not self.relative:
+            return b.mean() - c.mean()
+        if c.alpha <= 1:
+            return float("inf")
+        return b.mean() * (c.alpha + c.beta - 1) / (c.alpha - 1) - 1
+
+    def sd(self) -> float:
+        c, b = self.control, self.treatment
+        if not self.relative:
+            return float(np.hypot(c.sd(), b.sd()))
+        if c.alpha <= 2:
+            return float("inf")
+        s = c.alpha + c.beta
+        inv2 = (s - 1) * (s - 2) / ((c.alpha - 1) * (c.alpha - 2))
+        b2 = b.sd() ** 2 + b.mean() ** 2
+        return float(np.sqrt(max(b2 * inv2 - (self.mean() + 1) ** 2, 0.0)))
+
+    @cached_property
+    def _grid(self) -> tuple[np.ndarray, np.ndarray]:
+        lo_bound = -1.0
+        hi_bound = 1.0
+        if self.relative:
+            hi_bound = 1.0
+            while self.cdf(hi_bound)[0] < 1 - 1e-12 and hi_bound < 1e12:
+                hi_bound *= 4
+        lo = optimize.brentq(lambda t: self.cdf(t)[0] - 1e-11, lo_bound, hi_bound, xtol=1e-14)
+        hi = optimize.brentq(lambda t: self.cdf(t)[0] - (1 - 1e-11), lo_bound, hi_bound, xtol=1e-14)
+        grid = np.linspace(lo, hi, 1025)
+        cdf = np.maximum.accumulate(self.cdf(grid))
+        return grid, cdf
+
+    def ppf(self, q: float) -> float:
+        grid, cdf = self._grid
+        keep = np.concatenate([[True], np.diff(cdf) > 0])
+        return float(np.interp(q, cdf[keep], grid[keep]))
+
+    def hdi(self, prob: float) -> tuple[float, float]:
+        return _shortest_interval(self.ppf, prob)

@@ -1,0 +1,176 @@
+"""A/B inputs: sufficient statistics per arm (and segment, day), from aggregated rows or events.
+
+Canonical columns: `arm, visitors, conversions`, optionally `revenue` (sum), `revenue_sq` (sum of
+squares), `purchasers` (orders with revenue > 0), `log_revenue` / `log_revenue_sq` (sums of log order
+values, for the lognormal order-value model), `segment`, `day`. Daily rows are cumulative counts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from bayescausal.data import validate as v
+from bayescausal.errors import DataError
+
+COUNTS = ["visitors", "conversions"]
+REVENUE_STATS = ["revenue", "revenue_sq", "purchasers", "log_revenue", "log_revenue_sq"]
+WHAT = "A/B data"
+
+
+def validate_aggregated(frame: pd.DataFrame, columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """Check and normalise aggregated A/B rows; returns a clean copy (the input is not modified).
+
+    `columns` maps canonical names to the user's column names, e.g. {"arm": "variant"}.
+    """
+    mapping = {user: canon for canon, user in (columns or {}).items()}
+    df = frame.rename(columns=mapping).copy()
+    v.require_columns(df, ["arm", *COUNTS], what=WHAT)
+    keys = ["arm"] + [k for k in ("segment", "day") if k in df.columns]
+    if df["arm"].isna().any():
+        raise DataError(f"{WHAT}: column 'arm' has missing values; every row needs an arm name.")
+    df["arm"] = df["arm"].astype(str)
+    if "segment" in df.columns:
+        if df["segment"].isna().any():
+            raise DataError(f"{WHAT}: column 'segment' has missing values; label them (e.g. 'unknown').")
+        df["segment"] = df["segment"].astype(str)
+    v.require_numeric_counts(df, COUNTS, what=WHAT)
+    v.require_at_most(df, "conversions", "visitors", what=WHAT)
+    present = [c for c in REVENUE_STATS if c in df.columns]
+    if present:
+        v.require_numeric(df, present, what=WHAT)
+        v.require_finite(df, present, what=WHAT)
+        v.require_nonnegative(df, [c for c in present if not c.startswith("log_revenue") or c.endswith("_sq")],
+                              what=WHAT)
+        if "revenue" in df.columns and "revenue_sq" not in df.columns:
+            raise DataError(f"{WHAT}: 'revenue' needs 'revenue_sq' (sum of squared order values) beside it, "
+                            "or give event-level rows and let bayescausal aggregate them.")
+        if "revenue" in df.columns and "purchasers" not in df.columns:
+            df["purchasers"] = df["conversions"]
+        if "purchasers" in df.columns:
+            v.require_integer(df, ["purchasers"], what=WHAT)
+            v.require_at_most(df, "purchasers", "visitors", what=WHAT)
+            if "revenue" in df.columns and ((df["revenue"] > 0) & (df["purchasers"] == 0)).any():
+                raise DataError(f"{WHAT}: rows with revenue > 0 but 0 purchasers; purchasers counts orders "
+                                "with revenue > 0.")
+    v.require_unique(df, keys, what=WHAT)
+    arms = df["arm"].unique()
+    if len(arms) < 2:
+        raise DataError(f"{WHAT}: only one arm ({_names(arms)}); an A/B test needs at least two arms to compare.")
+    totals = df.groupby("arm", sort=False)["visitors"].sum()
+    empty = totals.index[totals == 0]
+    if len(empty):
+        raise DataError(f"{WHAT}: arm(s) {_names(empty)} have no visitors; remove them or check the data export.")
+    if "day" in df.columns:
+        _require_cumulative(df)
+    return df.reset_index(drop=True)
+
+
+def _names(values) -> str:
+    return ", ".join(f"'{x}'" for x in values)
+
+
+def _require_cumulative(df: pd.DataFrame) -> None:
+    group = ["arm"] + (["segment"] if "segment" in df.columns else [])
+    ordered = df.sort_values([*group, "day"])
+    steps = ordered.groupby(group, sort=False)[COUNTS].diff()
+    if (steps < 0).any().any():
+        raise DataError(f"{WHAT}: daily rows must be cumulative counts (non-decreasing by day within each arm); "
+                        "found a decrease. Convert daily increments with a cumulative sum.")
+
+
+def arm_totals(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per arm (in order of first appearance): the latest cumulative day, summed over segments."""
+    if "day" in df.columns:
+        df = df[df["day"] == df["day"].max()]
+    stats = [c for c in [*COUNTS, *REVENUE_STATS] if c in df.columns]
+    return df.groupby("arm", sort=False)[stats].sum()
+
+
+def segment_totals(df: pd.DataFrame) -> pd.DataFrame:
+    """Rows per (segment, arm) at the latest day."""
+    if "segment" not in df.columns:
+        raise DataError(f"{WHAT}: no 'segment' column; segment pooling needs one (e.g. device or country).")
+    if "day" in df.columns:
+        df = df[df["day"] == df["day"].max()]
+    stats = [c for c in [*COUNTS, *REVENUE_STATS] if c in df.columns]
+    return df.groupby(["segment", "arm"], sort=False)[stats].sum().reset_index()
+
+
+def aggregate_events(
+    events: pd.DataFrame,
+    *,
+    arm: str = "arm",
+    converted: str = "converted",
+    revenue: str | None = None,
+    user: str | None = None,
+    timestamp: str | None = None,
+    segment: str | None = None,
+) -> pd.DataFrame:
+    """Event rows (one per user) -> aggregated sufficient statistics, vectorised (1M rows in ~0.1 s).
+
+    With `timestamp`, rows are per day and cumulative, ready for `ab check`.
+    """
+    needed = [c for c in (arm, converted, revenue, user, timestamp, segment) if c]
+    v.require_columns(events, needed, what="A/B events")
+    numeric = [converted] + ([revenue] if revenue else [])
+    v.require_numeric(events, numeric, what="A/B events")
+    v.require_finite(events, numeric, what="A/B events")
+    v.require_nonnegative(events, numeric, what="A/B events")
+    conv = events[converted].to_numpy(dtype=float)
+    if not np.isin(conv, (0.0, 1.0)).all():
+        raise DataError(f"A/B events: '{converted}' must be 0/1 (or True/False) per user.")
+    arm_codes, arm_names = pd.factorize(events[arm].astype(str), sort=False)
+    if user:
+        _require_one_arm_per_user(events[user], arm_codes)
+    keys = {"arm": (arm_codes, arm_names)}
+    if segment:
+        keys["segment"] = pd.factorize(events[segment].astype(str), sort=True)
+    if timestamp:
+        days = pd.to_datetime(events[timestamp], errors="coerce")
+        if days.isna().any():
+            raise DataError(f"A/B events: '{timestamp}' has unparseable timestamps ({days.isna().sum()} rows).")
+        keys["day"] = pd.factorize(days.dt.normalize(), sort=True)
+    sizes = [len(names) for _, names in keys.values()]
+    flat = np.ravel_multi_index([codes for codes, _ in keys.values()], sizes)
+    n_cells = int(np.prod(sizes))
+    stats = {"visitors": np.bincount(flat, minlength=n_cells), "conversions": np.bincount(flat, conv, n_cells)}
+    if revenue:
+        value = events[revenue].to_numpy(dtype=float)
+        bought = value > 0
+        log_value = np.log(np.where(bought, value, 1.0))
+        stats |= {
+            "revenue": np.bincount(flat, value, n_cells),
+            "revenue_sq": np.bincount(flat, value**2, n_cells),
+            "purchasers": np.bincount(flat, bought, n_cells),
+            "log_revenue": np.bincount(flat, log_value, n_cells),
+            "log_revenue_sq": np.bincount(flat, log_value**2, n_cells),
+        }
+    grid = np.unravel_index(np.arange(n_cells), sizes)
+    out = pd.DataFrame({name: np.asarray(names)[idx] for (name, (_, names)), idx in zip(keys.items(), grid, strict=True)})
+    for name, values in stats.items():
+        out[name] = values
+    out[["visitors", "conversions"]] = out[["visitors", "conversions"]].astype(np.int64)
+    if revenue:
+        out["purchasers"] = out["purchasers"].astype(np.int64)
+    if timestamp:
+        group = [k for k in keys if k != "day"]
+        out = out.sort_values([*group, "day"]).reset_index(drop=True)
+        cum = [c for c in stats if c != "day"]
+        out[cum] = out.groupby(group, sort=False)[cum].cumsum()
+    return out
+
+
+def _require_one_arm_per_user(users: pd.Series, arm_codes: np.ndarray) -> None:
+    """Every user in exactly one arm (checked in O(n) with bincount: arm code variance per user)."""
+    user_codes, user_names = pd.factorize(users)
+    a = arm_codes.astype(float)
+    n = np.bincount(user_codes)
+    s = np.bincount(user_codes, a)
+    ss = np.bincount(user_codes, a * a)
+    mixed = np.flatnonzero(n * ss - s * s > 0.5)
+    if mixed.size:
+        raise DataError(
+            f"A/B events: {mixed.size} user(s) appear in more than one arm (e.g. {_names(user_names[mixed[:3]])}); "
+            "exposure is contaminated. Drop those users or keep each user's first assignment."
+        )

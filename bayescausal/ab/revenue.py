@@ -1,0 +1,143 @@
+"""Revenue per user as a two-part (hurdle) model: P(purchase) x mean order value.
+
+The purchase rate has its exact Beta posterior. The order value is lognormal with the conjugate
+Normal-Inverse-Gamma posterior on log values when log sufficient statistics are available (event
+rows give them), else a large-sample normal approximation on (sum, sum of squares). Revenue per user
+has no closed form, so P(best) and expected loss come from independent posterior draws, each with
+its Monte-Carlo standard error. A posterior predictive check compares the observed mean and sd of
+order values with the lognormal's predictions and says when it does not fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from bayescausal.diagnostics import ppc_flagged, ppc_pvalues
+from bayescausal.errors import DataError
+
+LOGNORMAL = "lognormal order value (conjugate Normal-Inverse-Gamma on log values)"
+_PPC_MAX_VALUES = 2_000
+NORMAL_APPROX = "normal approximation on order-value sufficient statistics (large-sample)"
+
+
+@dataclass
+class RevenuePosterior:
+    arms: list[str]
+    method: str
+    conversion: np.ndarray  # (draws, K) purchase probability
+    order_value: np.ndarray  # (draws, K) mean order value
+    ppc: dict[str, dict[str, float]] = field(default_factory=dict)  # arm -> statistic -> p-value
+    ppc_misfit: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def per_user(self) -> np.ndarray:
+        return self.conversion * self.order_value
+
+    def ranking(self) -> dict[str, np.ndarray]:
+        """P(best) and expected loss (currency per user) with Monte-Carlo standard errors."""
+        rpu = self.per_user
+        best = rpu.max(axis=1, keepdims=True)
+        is_best = rpu == best
+        loss = best - rpu
+        n = rpu.shape[0]
+        p = is_best.mean(axis=0)
+        return {
+            "prob_best": p,
+            "prob_best_mcse": np.sqrt(p * (1 - p) / n),
+            "expected_loss": loss.mean(axis=0),
+            "expected_loss_mcse": loss.std(axis=0, ddof=1) / np.sqrt(n),
+        }
+
+
+def fit_revenue(
+    totals: pd.DataFrame,
+    *,
+    prior_alpha: float = 1.0,
+    prior_beta: float = 1.0,
+    draws: int = 20_000,
+    seed: int = 0,
+    ppc_draws: int = 2_000,
+) -> RevenuePosterior:
+    """Posterior draws of revenue per user for each arm from per-arm sufficient statistics."""
+    if "revenue" not in totals.columns:
+        raise DataError("revenue per user needs 'revenue' and 'revenue_sq' columns (or event rows with revenue).")
+    rng = np.random.default_rng(seed)
+    n = totals["visitors"].to_numpy(float)
+    m = totals["purchasers"].to_numpy(float)
+    conversion = rng.beta(prior_alpha + m, prior_beta + n - m, size=(draws, len(n)))
+    use_lognormal = {"log_revenue", "log_revenue_sq"} <= set(totals.columns)
+    post = RevenuePosterior(
+        arms=list(totals.index), method=LOGNORMAL if use_lognormal else NORMAL_APPROX,
+        conversion=conversion, order_value=np.empty_like(conversion),
+    )
+    if use_lognormal:
+        _lognormal(totals, rng, post, ppc_draws)
+    else:
+        _normal_approx(totals, rng, post)
+    return post
+
+
+def _lognormal(totals: pd.DataFrame, rng: np.random.Generator, post: RevenuePosterior, ppc_draws: int) -> None:
+    m = totals["purchasers"].to_numpy(float)
+    s1 = totals["log_revenue"].to_numpy(float)
+    s2 = totals["log_revenue_sq"].to_numpy(float)
+    # weak prior: centred on the pooled log order value, worth 0.01 of an order; IG(1, 0.5) on sigma^2
+    m0 = s1.sum() / max(m.sum(), 1.0)
+    k0, a0, b0 = 0.01, 1.0, 0.5
+    mean_log = np.divide(s1, m, out=np.full_like(s1, m0), where=m > 0)
+    ss = np.maximum(s2 - m * mean_log**2, 0.0)
+    kn = k0 + m
+    mn = (k0 * m0 + s1) / kn
+    an = a0 + m / 2
+    bn = b0 + ss / 2 + k0 * m * (mean_log - m0) ** 2 / (2 * kn)
+    draws = post.conversion.shape[0]
+    sigma2 = bn / rng.gamma(an, 1.0, size=(draws, m.size))
+    mu = rng.normal(mn, np.sqrt(sigma2 / kn))
+    post.order_value[:] = np.exp(mu + sigma2 / 2)
+    # PPC: replicate each arm's m order values; compare their mean and sd with the observed ones
+    if "revenue" not in totals.columns:
+        return
+    rev = totals["revenue"].to_numpy(float)
+    rev_sq = totals["revenue_sq"].to_numpy(float)
+    for k, arm in enumerate(post.arms):
+        mk = int(m[k])
+        if mk < 5:
+            post.warnings.append(f"arm '{arm}': only {mk} purchases, too few to check the order-value model")
+            continue
+        idx = rng.integers(0, draws, size=ppc_draws)
+        mu_k, s2_k = mu[idx, k], sigma2[idx, k]
+        size = min(mk, _PPC_MAX_VALUES)
+        y = rng.lognormal(mu_k[:, None], np.sqrt(s2_k)[:, None], size=(ppc_draws, size))
+        rep_sd = y.std(axis=1)  # from at most _PPC_MAX_VALUES values: conservative for larger arms
+        if size == mk:
+            rep_mean = y.mean(axis=1)
+        else:  # the mean of mk lognormal values, by the central limit theorem
+            mean_k = np.exp(mu_k + s2_k / 2)
+            sd_k = np.sqrt(np.expm1(s2_k)) * mean_k
+            rep_mean = mean_k + sd_k / np.sqrt(mk) * rng.standard_normal(ppc_draws)
+        observed_mean = rev[k] / mk
+        observed_sd = np.sqrt(max(rev_sq[k] / mk - observed_mean**2, 0.0))
+        pv = ppc_pvalues({"mean": observed_mean, "sd": observed_sd}, {"mean": rep_mean, "sd": rep_sd})
+        post.ppc[arm] = pv
+        flagged = ppc_flagged(pv)
+        if flagged:
+            post.ppc_misfit[arm] = flagged
+
+
+def _normal_approx(totals: pd.DataFrame, rng: np.random.Generator, post: RevenuePosterior) -> None:
+    m = totals["purchasers"].to_numpy(float)
+    if (m < 2).any():
+        bad = [a for a, mk in zip(post.arms, m, strict=True) if mk < 2]
+        raise DataError(f"revenue per user: arm(s) {bad} have fewer than 2 purchases; the normal approximation "
+                        "needs at least 2 (give event rows for the lognormal model, or wait for more data).")
+    rev = totals["revenue"].to_numpy(float)
+    var = np.maximum((totals["revenue_sq"].to_numpy(float) - rev**2 / m) / (m - 1), 0.0)
+    post.order_value[:] = rng.normal(rev / m, np.sqrt(var / m), size=post.order_value.shape)
+    small = [a for a, mk in zip(post.arms, m, strict=True) if mk < 100]
+    if small:
+        post.warnings.append(f"arm(s) {small} have fewer than 100 purchases: the normal approximation of the mean "
+                             "order value may be poor for skewed spend; prefer event rows (lognormal model)")

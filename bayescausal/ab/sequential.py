@@ -1,0 +1,191 @@
+"""Sequential decision checks: at every look, P(best) and expected loss, then ship / keep / continue.
+
+The stopping rule is the expected-loss rule (Stucchio 2015): stop when choosing an arm costs, in
+expectation, less than the threshold of caring, guarded by a minimum sample and minimum days and by
+a sample-ratio-mismatch (SRM) check. `operating_characteristics` simulates what the rule does
+(wrong decisions, realised loss, duration) against a fixed-horizon test before anyone trusts it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from bayescausal.ab.beta import rank_arms
+from bayescausal.errors import SpecError
+from bayescausal.roi import Decision, DecisionRule, decide
+
+# Exit codes of `bayescausal ab check`, for automation to branch on.
+EXIT_DECIDED = 0  # ship <arm> or keep control
+EXIT_CONTINUE = 4  # no decision yet: keep the test running
+EXIT_SRM = 5  # sample ratio mismatch: stop and investigate the assignment, do not trust the numbers
+
+
+@dataclass(frozen=True)
+class StoppingRule:
+    """Threshold of caring on the expected loss (absolute rate units, or relative to the control's rate)
+    plus the guards that keep early looks from deciding on noise."""
+
+    threshold: float = 0.01
+    relative: bool = True
+    min_prob_positive: float = 0.9
+    min_visitors_per_arm: int = 1000
+    min_days: int = 7
+    srm_alpha: float = 0.001
+    allocation: tuple[float, ...] | None = None  # planned traffic split; None = equal
+
+    def __post_init__(self):
+        if self.threshold <= 0:
+            raise SpecError(f"threshold of caring must be > 0, got {self.threshold}")
+        if self.allocation is not None and (min(self.allocation) <= 0 or abs(sum(self.allocation) - 1) > 1e-6):
+            raise SpecError(f"allocation must be positive shares summing to 1, got {self.allocation}")
+
+    def epsilon(self, control_mean: float) -> float:
+        return self.threshold * control_mean if self.relative else self.threshold
+
+
+def srm_pvalue(visitors: np.ndarray, allocation: tuple[float, ...] | None) -> float:
+    """Chi-square goodness-of-fit p-value of the observed split against the planned allocation."""
+    visitors = np.asarray(visitors, dtype=float)
+    shares = np.full(visitors.size, 1 / visitors.size) if allocation is None else np.asarray(allocation)
+    if shares.size != visitors.size:
+        raise SpecError(f"allocation has {shares.size} shares for {visitors.size} arms")
+    expected = shares * visitors.sum()
+    return float(stats.chisquare(visitors, expected).pvalue)
+
+
+@dataclass
+class SequentialCheck:
+    arms: list[str]
+    trajectory: pd.DataFrame  # one row per day: P(best), expected loss and decision per look
+    decision: Decision
+    srm_pvalue: float
+    exit_code: int
+    epsilon: float
+    notes: list[str] = field(default_factory=list)
+
+
+def _look(prob_best, loss, prob_vs_control, arms, eps, guard: str | None, can_continue=True) -> Decision:
+    """One look: the best non-control candidate against keeping the control."""
+    candidate = 1 + int(np.argmin(loss[1:]))
+    rule = DecisionRule(min_prob_positive=0.9, threshold_of_caring=eps)
+    decision = decide(
+        prob_positive=float(prob_vs_control[candidate]), loss_ship=float(loss[candidate]),
+        loss_reject=float(loss[0]), rule=rule, can_continue=can_continue,
+        ship_label=f"ship {arms[candidate]}", reject_label="keep control",
+    )
+    decision.criteria["prob_best"] = {a: float(p) for a, p in zip(arms, prob_best, strict=True)}
+    if guard and decision.action != "continue":
+        return Decision("continue", f"{guard} (the rule would say '{decision.action}')", decision.criteria)
+    return decision
+
+
+def check(daily: pd.DataFrame, rule: StoppingRule, *, prior_alpha=1.0, prior_beta=1.0, control=None) -> SequentialCheck:
+    """Replay every look in `daily` (cumulative counts per arm per day) and decide at the last one."""
+    wide_n = daily.pivot_table(index="day", columns="arm", values="visitors", aggfunc="sum")
+    wide_y = daily.pivot_table(index="day", columns="arm", values="conversions", aggfunc="sum")
+    arms = list(dict.fromkeys(daily["arm"]))
+    if control is not None:
+        if control not in arms:
+            raise SpecError(f"control arm '{control}' not in the data (arms: {arms})")
+        arms = [control] + [a for a in arms if a != control]
+    n = wide_n[arms].ffill().fillna(0).to_numpy(float)
+    y = wide_y[arms].ffill().fillna(0).to_numpy(float)
+    a, b = prior_alpha + y, prior_beta + n - y
+    prob_best, loss = rank_arms(a, b)
+    # P(arm > control) pairwise, batched over days: a two-arm ranking per (day, arm)
+    pair_a = np.stack([np.broadcast_to(a[:, :1], a.shape), a], axis=-1)
+    pair_b = np.stack([np.broadcast_to(b[:, :1], b.shape), b], axis=-1)
+    vs_control = rank_arms(pair_a, pair_b)[0][..., 1]
+    rows = []
+    decision = None
+    for d, day in enumerate(wide_n.index):
+        eps = rule.epsilon(a[d, 0] / (a[d, 0] + b[d, 0]))
+        guard = None
+        if d + 1 < rule.min_days:
+            guard = f"only {d + 1} day(s) of data; the rule needs {rule.min_days}"
+        elif n[d].min() < rule.min_visitors_per_arm:
+            guard = f"smallest arm has {int(n[d].min())} visitors; the rule needs {rule.min_visitors_per_arm}"
+        decision = _look(prob_best[d], loss[d], vs_control[d], arms, eps, guard)
+        row = {"day": day, "look": d + 1, "threshold": eps, "decision": decision.action}
+        for k, arm in enumerate(arms):
+            row |= {f"visitors[{arm}]": n[d, k], f"prob_best[{arm}]": prob_best[d, k],
+                    f"expected_loss[{arm}]": loss[d, k]}
+        rows.append(row)
+    p_srm = srm_pvalue(n[-1], rule.allocation)
+    exit_code = EXIT_CONTINUE if decision.action == "continue" else EXIT_DECIDED
+    notes = []
+    if p_srm < rule.srm_alpha:
+        decision = Decision(
+            "halt: sample ratio mismatch",
+            f"the observed split {dict(zip(arms, n[-1].astype(int), strict=True))} is implausible under the planned "
+            f"allocation (chi-square p = {p_srm:.2g} < {rule.srm_alpha}); fix the assignment before trusting any result",
+            decision.criteria,
+        )
+        exit_code = EXIT_SRM
+    eps_last = rows[-1]["threshold"]
+    return SequentialCheck(arms, pd.DataFrame(rows), decision, p_srm, exit_code, eps_last, notes)
+
+
+# --------------------------------------------------------------------------- operating characteristics
+
+
+def operating_characteristics(
+    *,
+    baseline: float,
+    lifts: list[float],
+    daily_visitors: int,
+    max_days: int,
+    rule: StoppingRule,
+    n_sims: int = 1000,
+    seed: int = 0,
+    fixed_alpha: float = 0.05,
+    prior_alpha: float = 1.0,
+    prior_beta: float = 1.0,
+) -> pd.DataFrame:
+    """Monte-Carlo the sequential rule and a fixed-horizon z-test over `n_sims` two-arm experiments
+    for each true relative lift; returns one row per lift (and per procedure)."""
+    if not 0 < baseline < 1:
+        raise SpecError(f"baseline rate must be in (0, 1), got {baseline}")
+    rng = np.random.default_rng(seed)
+    rows = []
+    days = np.arange(1, max_days + 1)
+    for lift in lifts:
+        rates = np.array([baseline, baseline * (1 + lift)])
+        if not 0 < rates[1] < 1:
+            raise SpecError(f"lift {lift} takes the treatment rate out of (0, 1)")
+        conv = rng.binomial(daily_visitors, rates, size=(n_sims, max_days, 2)).cumsum(axis=1)
+        n = daily_visitors * days[None, :, None] * np.ones((n_sims, 1, 2))
+        a, b = prior_alpha + conv, prior_beta + n - conv
+        prob_best, loss = rank_arms(a, b)
+        eps = rule.threshold * a[..., 0] / (a[..., 0] + b[..., 0]) if rule.relative else rule.threshold
+        eligible = (days[None, :] >= rule.min_days) & (n[..., 0] >= rule.min_visitors_per_arm)
+        ship = eligible & (prob_best[..., 1] >= rule.min_prob_positive) & (loss[..., 1] <= eps)
+        keep = eligible & ~ship & (loss[..., 0] <= eps)
+        stopped = ship | keep
+        stop_day = np.where(stopped.any(axis=1), stopped.argmax(axis=1), max_days - 1)
+        idx = np.arange(n_sims)
+        shipped = np.where(stopped[idx, stop_day], ship[idx, stop_day], prob_best[idx, -1, 1] >= rule.min_prob_positive)
+        # fixed horizon: two-sided two-proportion z-test at the last day, ship when significantly better
+        p_hat = conv[:, -1] / n[:, -1]
+        pooled = conv[:, -1].sum(axis=1) / n[:, -1].sum(axis=1)
+        se = np.sqrt(pooled * (1 - pooled) * (2 / n[:, -1, 0]))
+        z = np.divide(p_hat[:, 1] - p_hat[:, 0], se, out=np.zeros(n_sims), where=se > 0)
+        fixed_ship = z > stats.norm.ppf(1 - fixed_alpha / 2)
+        regret = abs(rates[1] - rates[0])
+        for name, ships, duration in (("sequential", shipped, stop_day + 1.0), ("fixed-horizon", fixed_ship, None)):
+            wrong = ships if lift <= 0 else ~ships
+            realised = np.where(ships == (rates[1] > rates[0]), 0.0, regret) if lift != 0 else np.zeros(n_sims)
+            mean_days = float(np.mean(duration)) if duration is not None else float(max_days)
+            rows.append({
+                "true_lift": lift, "procedure": name, "ship_rate": float(np.mean(ships)),
+                "wrong_decision_rate": float(np.mean(wrong)), "mean_realised_loss": float(realised.mean()),
+                "mean_threshold": float(np.mean(eps)) if rule.relative else rule.threshold,
+                "mean_days": mean_days, "days_saved": max_days - mean_days,
+                "stopped_early_rate": float(stopped.any(axis=1).mean()) if duration is not None else 0.0,
+                "n_sims": n_sims,
+            })
+    return pd.DataFrame(rows)

@@ -1,0 +1,38 @@
+"""Read CSV and Parquet tables (never modifying the user's files) and fingerprint data."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+from bayescausal.errors import DataError
+
+READERS = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file into a DataFrame, with an error that says what went wrong."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"data file not found: {path} (check the path; it is relative to where you run the command)")
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise DataError(f"cannot read {path.name}: use a .csv or .parquet file (got '{path.suffix}')")
+    try:
+        frame = reader(path)
+    except Exception as exc:  # the reader's own message is the useful part
+        raise DataError(f"could not parse {path}: {exc}") from exc
+    if frame.empty:
+        raise DataError(f"{path} has no rows: nothing to analyse")
+    return frame
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """A stable content hash of a table (values, column names, dtypes): same data, same fingerprint."""
+    h = hashlib.sha256()
+    h.update(",".join(map(str, frame.columns)).encode())
+    h.update(",".join(map(str, frame.dtypes)).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
+    return "sha256:" + h.hexdigest()[:16]

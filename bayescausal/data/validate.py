@@ -1,0 +1,86 @@
+"""Small validators for the data boundary. Each raises DataError naming the problem and the fix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from bayescausal.errors import DataError
+
+
+def _show(values: Iterable, limit: int = 5) -> str:
+    values = list(values)
+    text = ", ".join(map(repr, values[:limit]))
+    return text + (f" ... ({len(values)} in all)" if len(values) > limit else "")
+
+
+def require_columns(frame: pd.DataFrame, required: Iterable[str], *, what: str = "data") -> None:
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{what}: missing column(s) {_show(missing)}. Expected {_show(list(required), 20)}; "
+            f"found {_show(list(frame.columns), 20)}. Rename the columns or map them (e.g. --arm-col / [columns])."
+        )
+
+
+def require_numeric(frame: pd.DataFrame, columns: Iterable[str], *, what: str = "data") -> None:
+    for col in columns:
+        if not pd.api.types.is_numeric_dtype(frame[col]) or pd.api.types.is_bool_dtype(frame[col]):
+            bad = pd.to_numeric(frame[col], errors="coerce").isna() & frame[col].notna()
+            example = _show(frame.loc[bad, col].unique()) if bad.any() else str(frame[col].dtype)
+            raise DataError(f"{what}: column '{col}' must be numeric, found {example}. Clean or convert it.")
+
+
+def require_finite(frame: pd.DataFrame, columns: Iterable[str], *, what: str = "data") -> None:
+    for col in columns:
+        values = frame[col].to_numpy(dtype=float)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            rows = _show(frame.index[bad])
+            raise DataError(
+                f"{what}: column '{col}' has {bad.sum()} missing or infinite value(s) (rows {rows}). "
+                "Fill or drop them before the analysis."
+            )
+
+
+def require_nonnegative(frame: pd.DataFrame, columns: Iterable[str], *, what: str = "data") -> None:
+    for col in columns:
+        bad = frame[col].to_numpy(dtype=float) < 0
+        if bad.any():
+            raise DataError(f"{what}: column '{col}' has {bad.sum()} negative value(s) (rows {_show(frame.index[bad])}); "
+                            "counts and amounts must be >= 0.")
+
+
+def require_integer(frame: pd.DataFrame, columns: Iterable[str], *, what: str = "data") -> None:
+    for col in columns:
+        values = frame[col].to_numpy(dtype=float)
+        bad = values != np.round(values)
+        if bad.any():
+            raise DataError(f"{what}: column '{col}' holds counts but has non-integer values "
+                            f"{_show(frame.loc[bad, col])}.")
+
+
+def require_at_most(frame: pd.DataFrame, small: str, large: str, *, what: str = "data") -> None:
+    bad = frame[small].to_numpy(dtype=float) > frame[large].to_numpy(dtype=float)
+    if bad.any():
+        raise DataError(
+            f"{what}: '{small}' exceeds '{large}' in {bad.sum()} row(s) (rows {_show(frame.index[bad])}); "
+            f"{small} must be <= {large}. Check for swapped columns or double-counted {small}."
+        )
+
+
+def require_unique(frame: pd.DataFrame, keys: list[str], *, what: str = "data") -> None:
+    dup = frame.duplicated(keys, keep=False)
+    if dup.any():
+        example = frame.loc[dup, keys].drop_duplicates().head(3).to_dict("records")
+        raise DataError(f"{what}: duplicated rows for key {keys}: {example}. Aggregate or remove duplicates.")
+
+
+def require_numeric_counts(frame: pd.DataFrame, columns: list[str], *, what: str = "data") -> None:
+    """Counts: numeric, finite, non-negative integers."""
+    require_numeric(frame, columns, what=what)
+    require_finite(frame, columns, what=what)
+    require_nonnegative(frame, columns, what=what)
+    require_integer(frame, columns, what=what)

@@ -1,0 +1,162 @@
+"""The diagnostics gate: one verdict per fit, from ArviZ (rank-normalised R-hat, bulk/tail ESS, E-BFMI).
+
+Thresholds follow Vehtari et al. (2021): R-hat <= 1.01, ESS >= 400, and no divergences. A failing
+verdict is never silent: it travels in the result to the summary JSON, the report banner and the
+exit code of `bayescausal run`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    max_rhat: float = 1.01
+    min_ess: float = 400.0
+    max_divergences: int = 0
+    min_bfmi: float = 0.3
+    max_treedepth_fraction: float = 0.01
+
+
+@dataclass
+class Diagnostics:
+    """The verdict. `method` says how the posterior was obtained; exact posteriors pass trivially."""
+
+    method: str
+    passed: bool
+    max_rhat: float | None = None
+    min_ess_bulk: float | None = None
+    min_ess_tail: float | None = None
+    divergences: int | None = None
+    bfmi: list[float] = field(default_factory=list)
+    treedepth_fraction: float | None = None
+    problems: list[str] = field(default_factory=list)
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    def to_dict(self) -> dict:
+        def num(v):
+            return None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v
+
+        return {
+            "passed": self.passed,
+            "method": self.method,
+            "max_rhat": num(self.max_rhat),
+            "min_ess_bulk": num(self.min_ess_bulk),
+            "min_ess_tail": num(self.min_ess_tail),
+            "divergences": self.divergences,
+            "min_bfmi": num(min(self.bfmi)) if self.bfmi else None,
+            "treedepth_fraction": num(self.treedepth_fraction),
+            "problems": list(self.problems),
+            "thresholds": vars(self.thresholds).copy(),
+        }
+
+
+def exact(method: str = "exact (conjugate closed form)") -> Diagnostics:
+    """Verdict for posteriors computed without MCMC: nothing to converge."""
+    return Diagnostics(method=method, passed=True)
+
+
+def _flat_draws(da: xr.DataArray) -> tuple[np.ndarray, list[str]]:
+    """(chain, draw, k) array and a label per flattened element."""
+    extra = [d for d in da.dims if d not in ("chain", "draw")]
+    da = da.transpose("chain", "draw", *extra)
+    values = da.values.reshape(da.sizes["chain"], da.sizes["draw"], -1)
+    if not extra:
+        return values, [str(da.name)]
+    index = pd.MultiIndex.from_product([da[d].values for d in extra]) if len(extra) > 1 else da[extra[0]].values
+    labels = [f"{da.name}[{', '.join(map(str, i)) if isinstance(i, tuple) else i}]" for i in index]
+    return values, labels
+
+
+def diagnose(
+    idata: xr.DataTree,
+    var_names: list[str] | None = None,
+    thresholds: Thresholds | None = None,
+    method: str = "nuts",
+) -> Diagnostics:
+    """Rank-normalised R-hat and bulk/tail ESS for every element of `var_names`, plus sampler checks."""
+    import arviz_stats as azs
+
+    thresholds = thresholds or Thresholds()
+    posterior = idata["posterior"].to_dataset()
+    names = var_names or list(posterior.data_vars)
+    rows = []
+    for name in names:
+        values, labels = _flat_draws(posterior[name])
+        rhat = np.atleast_1d(azs.rhat(values, chain_axis=0, draw_axis=1))
+        bulk = np.atleast_1d(azs.ess(values, method="bulk", chain_axis=0, draw_axis=1))
+        tail = np.atleast_1d(azs.ess(values, method="tail", prob=0.05, chain_axis=0, draw_axis=1))
+        rows += [
+            {"parameter": lab, "mean": float(values[..., i].mean()), "sd": float(values[..., i].std()),
+             "r_hat": float(rhat[i]), "ess_bulk": float(bulk[i]), "ess_tail": float(tail[i])}
+            for i, lab in enumerate(labels)
+        ]
+    table = pd.DataFrame(rows)
+    n_chains = posterior.sizes["chain"]
+
+    divergences = bfmi = depth_fraction = None
+    if "sample_stats" in idata.children:
+        stats = idata["sample_stats"].to_dataset()
+        if "diverging" in stats:
+            divergences = int(stats["diverging"].values.sum())
+        if "energy" in stats:
+            bfmi = [float(v) for v in np.atleast_1d(azs.bfmi(idata)["energy"].values)]
+        for flag in ("maxdepth_reached", "reached_max_treedepth"):
+            if flag in stats:
+                depth_fraction = float(stats[flag].values.mean())
+                break
+
+    def finite_or_nan(series: pd.Series, fn) -> float:
+        s = series.replace([np.inf, -np.inf], np.nan)
+        return float(fn(s)) if len(s) else float("nan")
+
+    max_rhat = finite_or_nan(table["r_hat"], lambda s: s.max(skipna=False)) if n_chains > 1 else float("nan")
+    min_bulk = finite_or_nan(table["ess_bulk"], lambda s: s.min(skipna=False))
+    min_tail = finite_or_nan(table["ess_tail"], lambda s: s.min(skipna=False))
+
+    problems = []
+    if n_chains < 2:
+        problems.append("only one chain: R-hat cannot detect non-convergence; run at least 2 chains")
+    elif not max_rhat <= thresholds.max_rhat:
+        worst = table.loc[table["r_hat"].idxmax(), "parameter"] if table["r_hat"].notna().any() else "?"
+        problems.append(f"max R-hat {max_rhat:.3f} > {thresholds.max_rhat} (worst: {worst})")
+    if not min_bulk >= thresholds.min_ess:
+        problems.append(f"min bulk ESS {min_bulk:.0f} < {thresholds.min_ess:.0f}")
+    if not min_tail >= thresholds.min_ess:
+        problems.append(f"min tail ESS {min_tail:.0f} < {thresholds.min_ess:.0f}")
+    if divergences is not None and divergences > thresholds.max_divergences:
+        problems.append(f"{divergences} divergent transitions (allowed {thresholds.max_divergences})")
+    if bfmi and min(bfmi) < thresholds.min_bfmi:
+        problems.append(f"E-BFMI {min(bfmi):.2f} < {thresholds.min_bfmi} in some chain: poor energy exploration")
+    if depth_fraction is not None and depth_fraction > thresholds.max_treedepth_fraction:
+        problems.append(f"{depth_fraction:.1%} of draws hit the maximum tree depth")
+    return Diagnostics(
+        method=method,
+        passed=not problems,
+        max_rhat=max_rhat,
+        min_ess_bulk=min_bulk,
+        min_ess_tail=min_tail,
+        divergences=divergences,
+        bfmi=bfmi or [],
+        treedepth_fraction=depth_fraction,
+        problems=problems,
+        table=table,
+        thresholds=thresholds,
+    )
+
+
+def ppc_pvalues(observed: dict[str, float], replicated: dict[str, np.ndarray]) -> dict[str, float]:
+    """Posterior predictive p-values P(T(y_rep) >= T(y)) for named test statistics T."""
+    return {k: float(np.mean(np.asarray(replicated[k]) >= v)) for k, v in observed.items()}
+
+
+def ppc_flagged(pvalues: dict[str, float], alpha: float = 0.01) -> list[str]:
+    """Statistics whose observed value is extreme under the model (two-sided)."""
+    return [k for k, p in pvalues.items() if p < alpha / 2 or p > 1 - alpha / 2]

@@ -1,0 +1,118 @@
+"""Named posterior quantities: one `Estimate` per quantity, from draws or from an exact distribution.
+
+An estimate always carries the mean, median, sd, a highest-density interval (a real HDI, never a
+percentile interval under that name), an equal-tailed interval, and P(> 0) where it makes sense:
+never a point estimate alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Literal, Protocol
+
+import numpy as np
+
+HDI_PROB = 0.94
+Method = Literal["exact", "mcmc", "monte-carlo"]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    mean: float
+    median: float
+    sd: float
+    hdi_low: float
+    hdi_high: float
+    hdi_prob: float
+    eti_low: float
+    eti_high: float
+    prob_positive: float | None
+    method: Method
+    mcse_mean: float | None = None
+
+    def to_dict(self) -> dict[str, float | str | None]:
+        return {k: _json_number(v) for k, v in asdict(self).items()}
+
+    def interval_text(self, fmt: str = "{:.4g}") -> str:
+        return f"[{fmt.format(self.hdi_low)}, {fmt.format(self.hdi_high)}]"
+
+
+def _json_number(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def hdi_from_draws(draws: np.ndarray, prob: float = HDI_PROB) -> tuple[float, float]:
+    """Shortest interval holding `prob` of the draws (unimodal HDI), as ArviZ computes it."""
+    x = np.sort(np.asarray(draws, dtype=float).ravel())
+    n = x.size
+    k = int(math.floor(prob * n))
+    if k < 1 or k >= n:
+        return float(x[0]), float(x[-1])
+    widths = x[k:] - x[: n - k]
+    i = int(np.argmin(widths))
+    return float(x[i]), float(x[i + k])
+
+
+def from_draws(
+    draws: np.ndarray,
+    *,
+    method: Method = "mcmc",
+    hdi_prob: float = HDI_PROB,
+    signed: bool = True,
+    ess: float | None = None,
+) -> Estimate:
+    """Summarise posterior draws of one scalar quantity (all chains pooled).
+
+    `ess` (effective sample size) sets the Monte-Carlo standard error of the mean; independent
+    draws have ess = number of draws.
+    """
+    x = np.asarray(draws, dtype=float).ravel()
+    low, high = hdi_from_draws(x, hdi_prob)
+    tail = (1 - hdi_prob) / 2
+    eti = np.quantile(x, [tail, 1 - tail])
+    sd = float(x.std(ddof=1)) if x.size > 1 else 0.0
+    n_eff = float(ess) if ess is not None else float(x.size)
+    return Estimate(
+        mean=float(x.mean()),
+        median=float(np.median(x)),
+        sd=sd,
+        hdi_low=low,
+        hdi_high=high,
+        hdi_prob=hdi_prob,
+        eti_low=float(eti[0]),
+        eti_high=float(eti[1]),
+        prob_positive=float(np.mean(x > 0)) if signed else None,
+        method=method,
+        mcse_mean=sd / math.sqrt(n_eff) if n_eff > 0 else None,
+    )
+
+
+class ExactDistribution(Protocol):
+    """What an exact (closed-form or quadrature) posterior must offer to become an Estimate."""
+
+    def mean(self) -> float: ...
+    def sd(self) -> float: ...
+    def cdf(self, x: float) -> float: ...
+    def ppf(self, q: float) -> float: ...
+    def hdi(self, prob: float) -> tuple[float, float]: ...
+
+
+def from_distribution(dist: ExactDistribution, *, hdi_prob: float = HDI_PROB, signed: bool = True) -> Estimate:
+    """Summarise an exact posterior: no sampling error at all."""
+    tail = (1 - hdi_prob) / 2
+    low, high = dist.hdi(hdi_prob)
+    return Estimate(
+        mean=dist.mean(),
+        median=dist.ppf(0.5),
+        sd=dist.sd(),
+        hdi_low=low,
+        hdi_high=high,
+        hdi_prob=hdi_prob,
+        eti_low=dist.ppf(tail),
+        eti_high=dist.ppf(1 - tail),
+        prob_positive=1.0 - float(np.squeeze(dist.cdf(0.0))) if signed else None,
+        method="exact",
+    )

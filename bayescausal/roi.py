@@ -1,0 +1,171 @@
+"""Posterior ROI and decisions, shared by every family.
+
+Money flows draw by draw: incremental revenue draws -> profit draws -> ROI draws, so every interval
+and probability comes from the joint posterior. A decision is an explicit, configurable rule over
+posterior probabilities and expected losses, never a point estimate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from bayescausal.errors import SpecError
+from bayescausal.estimates import Estimate, from_draws
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """Defaults: reject when P(effect > 0) < 0.9 or P(ROI > 5%) < 0.5; ship when the expected loss
+    of shipping is under the threshold of caring (in the effect's own units)."""
+
+    min_prob_positive: float = 0.9
+    hurdle_roi: float = 0.05
+    min_prob_roi: float = 0.5
+    threshold_of_caring: float = 0.0
+
+    def __post_init__(self):
+        for name in ("min_prob_positive", "min_prob_roi"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise SpecError(f"decision rule: {name} must be a probability in [0, 1], got {value}")
+        if self.threshold_of_caring < 0:
+            raise SpecError(f"decision rule: threshold_of_caring must be >= 0, got {self.threshold_of_caring}")
+
+
+@dataclass(frozen=True)
+class Business:
+    """What the decision is worth: margin on incremental revenue, total cost of the action."""
+
+    margin_rate: float = 1.0
+    cost: float | None = None
+
+    def __post_init__(self):
+        if not 0.0 < self.margin_rate <= 1.0:
+            raise SpecError(f"margin_rate must be in (0, 1], got {self.margin_rate}")
+        if self.cost is not None and self.cost <= 0:
+            raise SpecError(f"cost must be > 0 (or omitted when there is no cost), got {self.cost}")
+
+
+@dataclass
+class Decision:
+    action: str
+    reason: str
+    criteria: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def roi_draws(incremental_revenue: np.ndarray, business: Business) -> np.ndarray:
+    """ROI = (incremental revenue x margin - cost) / cost, draw by draw."""
+    if business.cost is None:
+        raise SpecError("ROI needs a cost: set business.cost (total cost of the action, same currency)")
+    return (np.asarray(incremental_revenue) * business.margin_rate - business.cost) / business.cost
+
+
+def expected_losses(value_draws: np.ndarray) -> tuple[float, float]:
+    """(loss of acting, loss of not acting) = (E[max(-v, 0)], E[max(v, 0)]) for the action's value v."""
+    v = np.asarray(value_draws, dtype=float)
+    return float(np.maximum(-v, 0).mean()), float(np.maximum(v, 0).mean())
+
+
+@dataclass
+class RoiSummary:
+    """Incremental revenue, profit and ROI posteriors of one action, with the hurdle probability."""
+
+    incremental_revenue: Estimate
+    incremental_profit: Estimate
+    roi: Estimate | None
+    prob_roi_above_hurdle: float | None
+    hurdle_roi: float
+    margin_rate: float
+    cost: float | None
+    draws: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "incremental_revenue": self.incremental_revenue.to_dict(),
+            "incremental_profit": self.incremental_profit.to_dict(),
+            "roi": self.roi.to_dict() if self.roi else None,
+            "prob_roi_above_hurdle": self.prob_roi_above_hurdle,
+            "hurdle_roi": self.hurdle_roi,
+            "margin_rate": self.margin_rate,
+            "cost": self.cost,
+        }
+
+
+def summarise_roi(
+    incremental_revenue: np.ndarray, business: Business, rule: DecisionRule, method: str = "mcmc"
+) -> RoiSummary:
+    revenue = np.asarray(incremental_revenue, dtype=float).ravel()
+    profit = revenue * business.margin_rate - (business.cost or 0.0)
+    draws = {"incremental_revenue": revenue, "incremental_profit": profit}
+    roi = prob = None
+    if business.cost is not None:
+        draws["roi"] = roi_draws(revenue, business)
+        roi = from_draws(draws["roi"], method=method)
+        prob = float(np.mean(draws["roi"] > rule.hurdle_roi))
+    return RoiSummary(
+        incremental_revenue=from_draws(revenue, method=method),
+        incremental_profit=from_draws(profit, method=method),
+        roi=roi,
+        prob_roi_above_hurdle=prob,
+        hurdle_roi=rule.hurdle_roi,
+        margin_rate=business.margin_rate,
+        cost=business.cost,
+        draws=draws,
+    )
+
+
+def decide(
+    *,
+    prob_positive: float,
+    loss_ship: float,
+    loss_reject: float,
+    rule: DecisionRule,
+    prob_roi: float | None = None,
+    can_continue: bool = False,
+    ship_label: str = "ship",
+    reject_label: str = "reject",
+    units: str = "",
+) -> Decision:
+    """Apply the rule. With `can_continue` (more data can come), an undecided case says `continue`
+    instead of rejecting until the expected loss of rejecting is itself under the threshold."""
+    eps = rule.threshold_of_caring
+    criteria = {
+        "prob_positive": prob_positive,
+        "expected_loss_ship": loss_ship,
+        "expected_loss_reject": loss_reject,
+        "threshold_of_caring": eps,
+        "min_prob_positive": rule.min_prob_positive,
+    }
+    if prob_roi is not None:
+        criteria |= {"prob_roi_above_hurdle": prob_roi, "hurdle_roi": rule.hurdle_roi, "min_prob_roi": rule.min_prob_roi}
+    ok_effect = prob_positive >= rule.min_prob_positive
+    ok_roi = prob_roi is None or prob_roi >= rule.min_prob_roi
+    ok_loss = loss_ship <= eps
+    if ok_effect and ok_roi and ok_loss:
+        roi_text = f", P(ROI > {rule.hurdle_roi:.0%}) = {prob_roi:.3f}" if prob_roi is not None else ""
+        return Decision(
+            ship_label,
+            f"P(effect > 0) = {prob_positive:.3f} >= {rule.min_prob_positive}{roi_text}, and the expected loss "
+            f"of shipping {loss_ship:.3g}{units} is under the threshold of caring {eps:.3g}{units}",
+            criteria,
+        )
+    failed = []
+    if not ok_effect:
+        failed.append(f"P(effect > 0) = {prob_positive:.3f} < {rule.min_prob_positive}")
+    if not ok_roi:
+        failed.append(f"P(ROI > {rule.hurdle_roi:.0%}) = {prob_roi:.3f} < {rule.min_prob_roi}")
+    if not ok_loss:
+        failed.append(f"expected loss of shipping {loss_ship:.3g}{units} > threshold {eps:.3g}{units}")
+    if can_continue and loss_reject > eps:
+        return Decision(
+            "continue",
+            "no decision yet: " + "; ".join(failed) + f"; and stopping now risks an expected loss of "
+            f"{loss_reject:.3g}{units} (> {eps:.3g}{units})",
+            criteria,
+        )
+    return Decision(reject_label, "; ".join(failed), criteria)

@@ -1,0 +1,106 @@
+"""From a spec to a Result: load -> validate -> model -> diagnose -> decide. No printing, no files.
+
+The CLI and the scripts call these functions; they hold no statistics of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from bayescausal.data import fingerprint, read_table
+from bayescausal.datasets import load_dataset
+from bayescausal.errors import SpecError
+from bayescausal.result import Result
+from bayescausal.roi import Business, DecisionRule
+from bayescausal.sampling import SamplerSettings
+from bayescausal.spec import Spec
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def load_frame(spec: Spec) -> tuple[pd.DataFrame, dict]:
+    """Read the spec's data (a shipped dataset or a file) and describe where it came from."""
+    if "dataset" in spec.data:
+        frame, description = load_dataset(spec.data["dataset"])
+        source = f"dataset '{spec.data['dataset']}': {description}"
+    else:
+        path = spec.data_path()
+        frame, source = read_table(path), str(path)
+    return frame, {"data": source, "data_fingerprint": fingerprint(frame), "rows": len(frame)}
+
+
+def sampler_settings(spec: Spec, *, progress: bool = False) -> SamplerSettings:
+    return SamplerSettings(**spec.sampler, progress=progress)
+
+
+def decision_rule(spec: Spec) -> DecisionRule:
+    keys = ("min_prob_positive", "hurdle_roi", "min_prob_roi")
+    return DecisionRule(**{k: float(spec.business[k]) for k in keys if k in spec.business})
+
+
+def business(spec: Spec) -> Business:
+    return Business(**{k: float(spec.business[k]) for k in ("margin_rate", "cost") if k in spec.business})
+
+
+# --------------------------------------------------------------------------- A/B
+
+
+def ab_data(spec: Spec, frame: pd.DataFrame, *, daily: bool = False) -> pd.DataFrame:
+    """Aggregated, validated A/B rows from either layout ([data].format = aggregated | events)."""
+    from bayescausal.ab.data import aggregate_events, validate_aggregated
+
+    if spec.data.get("format", "aggregated") == "events":
+        cols = {k: spec.columns.get(k, k) for k in ("user", "arm", "converted", "revenue", "timestamp", "segment")}
+
+        def optional(key):
+            return cols[key] if cols[key] in frame.columns else None
+
+        frame = aggregate_events(
+            frame, arm=cols["arm"], converted=cols["converted"], revenue=optional("revenue"),
+            user=optional("user"), segment=None if daily else optional("segment"),
+            timestamp=optional("timestamp") if daily else None,
+        )
+        return validate_aggregated(frame)
+    return validate_aggregated(frame, spec.columns)
+
+
+def ab_options(spec: Spec):
+    from bayescausal.ab.analysis import ABOptions
+
+    model = dict(spec.model)
+    if "allocation" in model:
+        model["allocation"] = tuple(float(x) for x in model["allocation"])
+    extra = {k: spec.business[k] for k in ("threshold", "threshold_relative", "traffic", "value_per_conversion")
+             if k in spec.business}
+    return ABOptions(**model, **extra, rule=decision_rule(spec), business=business(spec))
+
+
+def run_ab(spec: Spec, *, progress: Progress = _quiet, sampler_progress: bool = False) -> Result:
+    from bayescausal.ab.analysis import analyze
+
+    progress("loading data")
+    frame, inputs = load_frame(spec)
+    data = ab_data(spec, frame)
+    options = ab_options(spec)
+    if "segment" in data.columns and options.segments == "logit-normal":
+        progress("fitting the segment hierarchy with NUTS (compiling the model takes a few seconds)")
+    result = analyze(data, options, sampler_settings(spec, progress=sampler_progress),
+                     inputs=inputs | {"spec_hash": spec.hash})
+    if spec.title:
+        result.title = spec.title
+    return result
+
+
+RUNNERS: dict[str, Callable[..., Result]] = {"ab": run_ab}
+
+
+def run_spec(spec: Spec, *, progress: Progress = _quiet, sampler_progress: bool = False) -> Result:
+    if spec.kind not in RUNNERS:
+        raise SpecError(f"kind '{spec.kind}' cannot be run in this version (available: {', '.join(RUNNERS)})")
+    return RUNNERS[spec.kind](spec, progress=progress, sampler_progress=sampler_progress)
