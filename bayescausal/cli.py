@@ -36,8 +36,12 @@ def _stage(message: str) -> None:
 
 def _add_output(p: argparse.ArgumentParser, default_out: str | None = None) -> None:
     g = p.add_argument_group("output")
-    g.add_argument("--out", default=default_out, metavar="DIR",
-                   help="report folder (index.html, report.md, summary.json, posterior.nc)")
+    g.add_argument(
+        "--out",
+        default=default_out,
+        metavar="DIR",
+        help="report folder (index.html, report.md, summary.json, posterior.nc)",
+    )
     g.add_argument("--json", action="store_true", help="print the summary JSON to stdout and nothing else")
     g.add_argument("--force", action="store_true", help="replace an existing report folder")
     g.add_argument("--no-report", action="store_true", help="do not write a report folder")
@@ -50,84 +54,134 @@ def _add_sampler(p: argparse.ArgumentParser) -> None:
     g.add_argument("--chains", type=int, default=4, help="number of chains (>= 2 to check convergence)")
     g.add_argument("--seed", type=int, default=0, help="random seed: same seed, same numbers")
     g.add_argument("--sampler", choices=["nutpie", "pymc"], default="nutpie", help="NUTS implementation")
-    g.add_argument("--allow-unconverged", action="store_true",
-                   help="exit 0 even when diagnostics fail (the report still carries the red banner)")
+    g.add_argument(
+        "--allow-unconverged",
+        action="store_true",
+        help="exit 0 even when diagnostics fail (the report still carries the red banner)",
+    )
 
 
 def _add_business(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("business inputs and decision rule")
-    g.add_argument("--threshold", type=float, default=0.01,
-                   help="threshold of caring on the expected loss, relative to the control's mean")
+    g.add_argument(
+        "--threshold",
+        type=float,
+        default=0.01,
+        help="threshold of caring on the expected loss, relative to the control's mean",
+    )
     g.add_argument("--absolute-threshold", action="store_true", help="read --threshold in the metric's own units")
     g.add_argument("--margin", type=float, default=1.0, help="profit margin on incremental revenue, in (0, 1]")
     g.add_argument("--cost", type=float, default=None, help="total cost of shipping (enables ROI)")
     g.add_argument("--hurdle", type=float, default=0.05, help="hurdle ROI: reject when P(ROI > hurdle) < 0.5")
     g.add_argument("--min-prob", type=float, default=0.9, help="reject when P(effect > 0) is below this")
-    g.add_argument("--traffic", type=float, default=None,
-                   help="users the decision will reach (default: the experiment's own visitors)")
-    g.add_argument("--value-per-conversion", type=float, default=None,
-                   help="revenue per conversion, for revenue impact when the data has no revenue")
+    g.add_argument(
+        "--traffic",
+        type=float,
+        default=None,
+        help="users the decision will reach (default: the experiment's own visitors)",
+    )
+    g.add_argument(
+        "--value-per-conversion",
+        type=float,
+        default=None,
+        help="revenue per conversion, for revenue impact when the data has no revenue",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="bayescausal", formatter_class=Formatter,
+        prog="bayescausal",
+        formatter_class=Formatter,
         description="Fully Bayesian causal inference for retail decisions: every answer is a posterior, every "
-                    "decision a posterior ROI, every fit checked by ArviZ diagnostics.",
+        "decision a posterior ROI, every fit checked by ArviZ diagnostics.",
         epilog="examples:\n  bayescausal demo\n  bayescausal run models/ab_checkout.toml --force\n"
-               "  bayescausal ab analyze data.csv --control A --json\n  bayescausal ab check daily.csv\n\n"
-               + EXIT_CODES,
+        "  bayescausal ab analyze data.csv --control A --json\n  bayescausal ab check daily.csv\n\n" + EXIT_CODES,
     )
     parser.add_argument("--version", action="version", version=f"bayescausal {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run an analysis spec (models/*.toml)", formatter_class=Formatter,
-                         description="Validate a TOML analysis spec, fit, diagnose, decide and write the report.",
-                         epilog="example:\n  bayescausal run models/ab_checkout.toml --out reports/checkout --force\n\n"
-                                + EXIT_CODES)
+    run = sub.add_parser(
+        "run",
+        help="run an analysis spec (models/*.toml)",
+        formatter_class=Formatter,
+        description="Validate a TOML analysis spec, fit, diagnose, decide and write the report.",
+        epilog="example:\n  bayescausal run models/ab_checkout.toml --out reports/checkout --force\n\n" + EXIT_CODES,
+    )
     run.add_argument("spec", help="path to the TOML spec")
     _add_output(run)
-    run.add_argument("--allow-unconverged", action="store_true",
-                     help="exit 0 even when diagnostics fail (the report still carries the red banner)")
+    run.add_argument(
+        "--allow-unconverged",
+        action="store_true",
+        help="exit 0 even when diagnostics fail (the report still carries the red banner)",
+    )
     run.add_argument("--progress", action="store_true", help="show the sampler's progress bar on stderr")
 
-    ab = sub.add_parser("ab", help="A/B tests: analyze, check, simulate, allocate", formatter_class=Formatter,
-                        description="Bayesian A/B tests: exact Beta-Bernoulli conversion, revenue per user, "
-                                    "segment pooling, sequential checks and Thompson allocation.")
+    ab = sub.add_parser(
+        "ab",
+        help="A/B tests: analyze, check, simulate, allocate",
+        formatter_class=Formatter,
+        description="Bayesian A/B tests: exact Beta-Bernoulli conversion, revenue per user, "
+        "segment pooling, sequential checks and Thompson allocation.",
+        epilog="examples:\n  bayescausal ab analyze ab.csv --control A\n  bayescausal ab check daily.csv\n"
+        "  bayescausal ab simulate --baseline 0.05\n  bayescausal ab allocate arms.csv\n\n" + EXIT_CODES,
+    )
     ab_sub = ab.add_subparsers(dest="ab_command", required=True, metavar="SUBCOMMAND")
 
     an = ab_sub.add_parser(
-        "analyze", formatter_class=Formatter, help="analyse one test: P(best), expected loss, lifts, ROI",
+        "analyze",
+        formatter_class=Formatter,
+        help="analyse one test: P(best), expected loss, lifts, ROI",
         description="Analyse an A/B test. DATA has one row per arm (optionally per segment): columns arm, visitors, "
-                    "conversions; optional revenue, revenue_sq (sums), purchasers, segment. With --events, one "
-                    "row per user: arm, converted (0/1), optional revenue, user, segment.",
+        "conversions; optional revenue, revenue_sq (sums), purchasers, segment. With --events, one "
+        "row per user: arm, converted (0/1), optional revenue, user, segment.",
         epilog="examples:\n  bayescausal ab analyze ab.csv --control A --json\n"
-               "  bayescausal ab analyze users.parquet --events --control 'No E-Mail' --margin 0.3 --cost 5000\n\n"
-               + EXIT_CODES)
+        "  bayescausal ab analyze users.parquet --events --control 'No E-Mail' --margin 0.3 --cost 5000\n\n"
+        + EXIT_CODES,
+    )
     an.add_argument("data", help="CSV or Parquet file")
     an.add_argument("--events", action="store_true", help="DATA holds one row per user (aggregated for you)")
     an.add_argument("--control", help="name of the control arm (default: the first arm in the file)")
     an.add_argument("--prior-alpha", type=float, default=1.0, help="Beta prior alpha for every arm")
     an.add_argument("--prior-beta", type=float, default=1.0, help="Beta prior beta for every arm")
-    an.add_argument("--metric", choices=["auto", "conversion", "revenue"], default="auto",
-                    help="decision metric (auto: revenue per user when revenue is present)")
-    an.add_argument("--segments", choices=["logit-normal", "beta-binomial", "none"], default="logit-normal",
-                    help="partial pooling over the segment column, if present")
-    an.add_argument("--col", action="append", default=[], metavar="CANONICAL=YOURS",
-                    help="map a column, e.g. --col arm=variant --col visitors=users (repeatable)")
+    an.add_argument(
+        "--metric",
+        choices=["auto", "conversion", "revenue"],
+        default="auto",
+        help="decision metric (auto: revenue per user when revenue is present)",
+    )
+    an.add_argument(
+        "--segments",
+        choices=["logit-normal", "beta-binomial", "none"],
+        default="logit-normal",
+        help="partial pooling over the segment column, if present",
+    )
+    an.add_argument(
+        "--col",
+        action="append",
+        default=[],
+        metavar="CANONICAL=YOURS",
+        help="map a column, e.g. --col arm=variant --col visitors=users (repeatable)",
+    )
     _add_business(an)
     _add_sampler(an)
     _add_output(an)
 
     ck = ab_sub.add_parser(
-        "check", formatter_class=Formatter, help="daily sequential decision check (stop / continue)",
+        "check",
+        formatter_class=Formatter,
+        help="daily sequential decision check (stop / continue)",
         description="Replay every look in DATA (cumulative counts per arm per day: day, arm, visitors, conversions) "
-                    "and decide at the latest: ship <arm>, keep control, or continue. Exit code tells automation.",
-        epilog="example:\n  bayescausal ab check daily.csv --control A --threshold 0.01 --min-days 7\n\n" + EXIT_CODES)
+        "and decide at the latest: ship <arm>, keep control, or continue. Exit code tells automation.",
+        epilog="example:\n  bayescausal ab check daily.csv --control A --threshold 0.01 --min-days 7\n\n" + EXIT_CODES,
+    )
     ck.add_argument("data", help="CSV or Parquet with day, arm, visitors, conversions (cumulative)")
     ck.add_argument("--control", help="control arm (default: first arm)")
-    ck.add_argument("--threshold", type=float, default=0.01,
-                    help="threshold of caring on the expected loss, relative to the control's rate")
+    ck.add_argument(
+        "--threshold",
+        type=float,
+        default=0.01,
+        help="threshold of caring on the expected loss, relative to the control's rate",
+    )
     ck.add_argument("--absolute-threshold", action="store_true", help="read --threshold in rate units")
     ck.add_argument("--min-days", type=int, default=7, help="no decision before this many looks")
     ck.add_argument("--min-visitors", type=int, default=1000, help="no decision before every arm has this many")
@@ -139,10 +193,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output(ck)
 
     sm = ab_sub.add_parser(
-        "simulate", formatter_class=Formatter, help="operating characteristics of the stopping rule",
+        "simulate",
+        formatter_class=Formatter,
+        help="operating characteristics of the stopping rule",
         description="Monte-Carlo many experiments under a baseline rate and true lifts: wrong-decision rate, "
-                    "realised loss and duration of the sequential rule versus a fixed-horizon test.",
-        epilog="example:\n  bayescausal ab simulate --baseline 0.05 --lifts=-0.05,0,0.05,0.1 --daily-visitors 2000")
+        "realised loss and duration of the sequential rule versus a fixed-horizon test.",
+        epilog="example:\n  bayescausal ab simulate --baseline 0.05 --lifts=-0.05,0,0.05,0.1 --daily-visitors 2000",
+    )
     sm.add_argument("--baseline", type=float, default=0.05, help="control conversion rate")
     sm.add_argument("--lifts", default="-0.05,0,0.02,0.05,0.1", help="true relative lifts, comma-separated")
     sm.add_argument("--daily-visitors", type=int, default=2000, help="visitors per arm per day")
@@ -154,9 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_output(sm)
 
     al = ab_sub.add_parser(
-        "allocate", formatter_class=Formatter, help="Thompson-sampling traffic weights for the next period",
+        "allocate",
+        formatter_class=Formatter,
+        help="Thompson-sampling traffic weights for the next period",
         description="Next-period traffic shares = exact P(arm is best), with an exploration floor.",
-        epilog="example:\n  bayescausal ab allocate arms.csv --floor 0.05 --regret-periods 30")
+        epilog="example:\n  bayescausal ab allocate arms.csv --floor 0.05 --regret-periods 30",
+    )
     al.add_argument("data", help="CSV or Parquet with arm, visitors, conversions")
     al.add_argument("--floor", type=float, default=0.01, help="minimum share per arm")
     al.add_argument("--lower-is-better", action="store_true", help="the metric is bad (e.g. churn, bounce)")
@@ -167,16 +227,24 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--col", action="append", default=[], metavar="CANONICAL=YOURS", help="map a column")
     _add_output(al)
 
-    rp = sub.add_parser("report", formatter_class=Formatter, help="show an existing report's summary",
-                        description="Print the decision and estimates of a report folder (or its summary JSON).",
-                        epilog="example:\n  bayescausal report reports/demo/ab_checkout")
+    rp = sub.add_parser(
+        "report",
+        formatter_class=Formatter,
+        help="show an existing report's summary",
+        description="Print the decision and estimates of a report folder (or its summary JSON).",
+        epilog="example:\n  bayescausal report reports/demo/ab_checkout",
+    )
     rp.add_argument("folder", help="a report folder (holding summary.json)")
     rp.add_argument("--json", action="store_true", help="print the summary JSON")
 
-    dm = sub.add_parser("demo", formatter_class=Formatter, help="run every family end to end on shipped data",
-                        description="Runs each model family that exists in this version on shipped data and writes "
-                                    "one report per analysis plus an index page.",
-                        epilog="example:\n  bayescausal demo --out reports/demo --force")
+    dm = sub.add_parser(
+        "demo",
+        formatter_class=Formatter,
+        help="run every family end to end on shipped data",
+        description="Runs each model family that exists in this version on shipped data and writes "
+        "one report per analysis plus an index page.",
+        epilog="example:\n  bayescausal demo --out reports/demo --force",
+    )
     dm.add_argument("--out", default="reports/demo", help="folder for the demo reports and index.html")
     dm.add_argument("--force", action="store_true", help="replace an existing demo folder")
     return parser
@@ -215,8 +283,12 @@ def _emit(result, args, *, spec_text: str | None = None, default_name: str = "an
 def _converged_exit(result, allow: bool) -> int:
     if result.diagnostics.passed:
         return EXIT_OK
-    print("NOT CONVERGED: " + "; ".join(result.diagnostics.problems)
-          + ("" if allow else " (exit 3; pass --allow-unconverged to accept)"), file=sys.stderr)
+    print(
+        "NOT CONVERGED: "
+        + "; ".join(result.diagnostics.problems)
+        + ("" if allow else " (exit 3; pass --allow-unconverged to accept)"),
+        file=sys.stderr,
+    )
     return EXIT_OK if allow else EXIT_UNCONVERGED
 
 
@@ -235,22 +307,45 @@ def cmd_run(args) -> int:
 def _ab_spec(args, kind_data: dict):
     from bayescausal.spec import parse_spec
 
-    business = {"threshold": args.threshold, "threshold_relative": not args.absolute_threshold,
-                "margin_rate": args.margin, "hurdle_roi": args.hurdle, "min_prob_positive": args.min_prob}
-    for key, value in (("cost", args.cost), ("traffic", args.traffic), ("value_per_conversion",
-                                                                        args.value_per_conversion)):
+    business = {
+        "threshold": args.threshold,
+        "threshold_relative": not args.absolute_threshold,
+        "margin_rate": args.margin,
+        "hurdle_roi": args.hurdle,
+        "min_prob_positive": args.min_prob,
+    }
+    for key, value in (
+        ("cost", args.cost),
+        ("traffic", args.traffic),
+        ("value_per_conversion", args.value_per_conversion),
+    ):
         if value is not None:
             business[key] = value
-    model = {"prior_alpha": args.prior_alpha, "prior_beta": args.prior_beta, "metric": args.metric,
-             "segments": args.segments}
+    model = {
+        "prior_alpha": args.prior_alpha,
+        "prior_beta": args.prior_beta,
+        "metric": args.metric,
+        "segments": args.segments,
+    }
     if args.control:
         model["control"] = args.control
-    return parse_spec({
-        "kind": "ab", "name": Path(args.data).stem, "data": kind_data, "columns": _columns(args.col),
-        "model": model, "business": business,
-        "sampler": {"draws": args.draws, "tune": args.tune, "chains": args.chains, "seed": args.seed,
-                    "sampler": args.sampler},
-    })
+    return parse_spec(
+        {
+            "kind": "ab",
+            "name": Path(args.data).stem,
+            "data": kind_data,
+            "columns": _columns(args.col),
+            "model": model,
+            "business": business,
+            "sampler": {
+                "draws": args.draws,
+                "tune": args.tune,
+                "chains": args.chains,
+                "seed": args.seed,
+                "sampler": args.sampler,
+            },
+        }
+    )
 
 
 def cmd_ab(args) -> int:
@@ -271,15 +366,23 @@ def cmd_ab(args) -> int:
         lifts = [float(x) for x in args.lifts.split(",")]
         rule = StoppingRule(threshold=args.threshold, min_days=args.min_days)
         _stage(f"simulating {args.sims} experiments for each of {len(lifts)} true lifts")
-        result = simulation_result(baseline=args.baseline, lifts=lifts, daily_visitors=args.daily_visitors,
-                                   max_days=args.days, rule=rule, n_sims=args.sims, seed=args.seed)
+        result = simulation_result(
+            baseline=args.baseline,
+            lifts=lifts,
+            daily_visitors=args.daily_visitors,
+            max_days=args.days,
+            rule=rule,
+            n_sims=args.sims,
+            seed=args.seed,
+        )
         _emit(result, args, default_name="ab_simulate")
         return EXIT_OK
 
     from bayescausal.spec import parse_spec
 
-    spec = parse_spec({"kind": "ab", "name": Path(args.data).stem, "data": {"path": args.data},
-                       "columns": _columns(args.col)})
+    spec = parse_spec(
+        {"kind": "ab", "name": Path(args.data).stem, "data": {"path": args.data}, "columns": _columns(args.col)}
+    )
     frame, inputs = load_frame(spec)
     data = ab_data(spec, frame)
     if args.ab_command == "check":
@@ -290,20 +393,32 @@ def cmd_ab(args) -> int:
         if "day" not in data.columns:
             raise DataError("ab check needs a 'day' column: cumulative counts per arm per day")
         allocation = tuple(float(x) for x in args.allocation.split(",")) if args.allocation else None
-        rule = StoppingRule(threshold=args.threshold, relative=not args.absolute_threshold,
-                            min_days=args.min_days, min_visitors_per_arm=args.min_visitors,
-                            srm_alpha=args.srm_alpha, allocation=allocation)
-        result = check_result(data, rule, prior_alpha=args.prior_alpha, prior_beta=args.prior_beta,
-                              control=args.control, inputs=inputs)
+        rule = StoppingRule(
+            threshold=args.threshold,
+            relative=not args.absolute_threshold,
+            min_days=args.min_days,
+            min_visitors_per_arm=args.min_visitors,
+            srm_alpha=args.srm_alpha,
+            allocation=allocation,
+        )
+        result = check_result(
+            data, rule, prior_alpha=args.prior_alpha, prior_beta=args.prior_beta, control=args.control, inputs=inputs
+        )
         _emit(result, args, default_name=f"ab_check_{spec.name}")
         return int(result.extra["exit_code"])
 
     from bayescausal.ab.data import arm_totals
     from bayescausal.ab.results import allocation_result
 
-    result = allocation_result(arm_totals(data), floor=args.floor, lower_is_better=args.lower_is_better,
-                               prior_alpha=args.prior_alpha, prior_beta=args.prior_beta,
-                               regret_periods=args.regret_periods, seed=args.seed)
+    result = allocation_result(
+        arm_totals(data),
+        floor=args.floor,
+        lower_is_better=args.lower_is_better,
+        prior_alpha=args.prior_alpha,
+        prior_beta=args.prior_beta,
+        regret_periods=args.regret_periods,
+        seed=args.seed,
+    )
     result.inputs |= inputs
     _emit(result, args, default_name=f"ab_allocate_{spec.name}")
     return EXIT_OK

@@ -33,10 +33,14 @@ def _ab_daily() -> pd.DataFrame:
 
 
 DATASETS: dict[str, tuple[str, Callable[[], pd.DataFrame]]] = {
-    "simulated-ab": ("simulated checkout test: 80,000 users, 2 arms, 6 segments, revenue (known truth, seed 11/12)",
-                     _ab_aggregated),
-    "simulated-ab-events": ("the same test as one row per user (user, arm, segment, converted, revenue, timestamp)",
-                            _ab_events),
+    "simulated-ab": (
+        "simulated checkout test: 80,000 users, 2 arms, 6 segments, revenue (known truth, seed 11/12)",
+        _ab_aggregated,
+    ),
+    "simulated-ab-events": (
+        "the same test as one row per user (user, arm, segment, converted, revenue, timestamp)",
+        _ab_events,
+    ),
     "simulated-ab-daily": ("the same test as cumulative counts per arm per day (for `ab check`)", _ab_daily),
 }
 

@@ -30,8 +30,14 @@ def run_demo(out: Path, *, force: bool = False, progress: Progress = print) -> P
 
     def publish(name: str, result, spec_text=None):
         write_report(result, out / name, force=True, spec_text=spec_text)
-        entries.append({"name": result.title, "path": name, "decision": result.decision.action,
-                        "passed": result.diagnostics.passed})
+        entries.append(
+            {
+                "name": result.title,
+                "path": name,
+                "decision": result.decision.action,
+                "passed": result.diagnostics.passed,
+            }
+        )
         progress(f"{name}: {result.decision.action}")
 
     for file in DEMO_SPECS:
@@ -45,7 +51,16 @@ def run_demo(out: Path, *, force: bool = False, progress: Progress = print) -> P
     publish("ab_daily_check", check_result(ab_data(daily_spec, frame), StoppingRule(), inputs=inputs))
 
     progress("demo: operating characteristics of the stopping rule (simulated experiments)")
-    publish("ab_operating_characteristics", simulation_result(
-        baseline=0.04, lifts=[-0.05, 0.0, 0.05, 0.1], daily_visitors=1500, max_days=21,
-        rule=StoppingRule(), n_sims=300, seed=7))
+    publish(
+        "ab_operating_characteristics",
+        simulation_result(
+            baseline=0.04,
+            lifts=[-0.05, 0.0, 0.05, 0.1],
+            daily_visitors=1500,
+            max_days=21,
+            rule=StoppingRule(),
+            n_sims=300,
+            seed=7,
+        ),
+    )
     return write_index(out, entries)

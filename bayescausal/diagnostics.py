@@ -94,8 +94,14 @@ def diagnose(
         bulk = np.atleast_1d(azs.ess(values, method="bulk", chain_axis=0, draw_axis=1))
         tail = np.atleast_1d(azs.ess(values, method="tail", prob=0.05, chain_axis=0, draw_axis=1))
         rows += [
-            {"parameter": lab, "mean": float(values[..., i].mean()), "sd": float(values[..., i].std()),
-             "r_hat": float(rhat[i]), "ess_bulk": float(bulk[i]), "ess_tail": float(tail[i])}
+            {
+                "parameter": lab,
+                "mean": float(values[..., i].mean()),
+                "sd": float(values[..., i].std()),
+                "r_hat": float(rhat[i]),
+                "ess_bulk": float(bulk[i]),
+                "ess_tail": float(tail[i]),
+            }
             for i, lab in enumerate(labels)
         ]
     table = pd.DataFrame(rows)

@@ -142,7 +142,11 @@ def decide(
         "min_prob_positive": rule.min_prob_positive,
     }
     if prob_roi is not None:
-        criteria |= {"prob_roi_above_hurdle": prob_roi, "hurdle_roi": rule.hurdle_roi, "min_prob_roi": rule.min_prob_roi}
+        criteria |= {
+            "prob_roi_above_hurdle": prob_roi,
+            "hurdle_roi": rule.hurdle_roi,
+            "min_prob_roi": rule.min_prob_roi,
+        }
     ok_effect = prob_positive >= rule.min_prob_positive
     ok_roi = prob_roi is None or prob_roi >= rule.min_prob_roi
     ok_loss = loss_ship <= eps

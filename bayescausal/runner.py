@@ -62,8 +62,12 @@ def ab_data(spec: Spec, frame: pd.DataFrame, *, daily: bool = False) -> pd.DataF
             return cols[key] if cols[key] in frame.columns else None
 
         frame = aggregate_events(
-            frame, arm=cols["arm"], converted=cols["converted"], revenue=optional("revenue"),
-            user=optional("user"), segment=None if daily else optional("segment"),
+            frame,
+            arm=cols["arm"],
+            converted=cols["converted"],
+            revenue=optional("revenue"),
+            user=optional("user"),
+            segment=None if daily else optional("segment"),
             timestamp=optional("timestamp") if daily else None,
         )
         return validate_aggregated(frame)
@@ -76,8 +80,11 @@ def ab_options(spec: Spec):
     model = dict(spec.model)
     if "allocation" in model:
         model["allocation"] = tuple(float(x) for x in model["allocation"])
-    extra = {k: spec.business[k] for k in ("threshold", "threshold_relative", "traffic", "value_per_conversion")
-             if k in spec.business}
+    extra = {
+        k: spec.business[k]
+        for k in ("threshold", "threshold_relative", "traffic", "value_per_conversion")
+        if k in spec.business
+    }
     return ABOptions(**model, **extra, rule=decision_rule(spec), business=business(spec))
 
 
@@ -90,8 +97,9 @@ def run_ab(spec: Spec, *, progress: Progress = _quiet, sampler_progress: bool = 
     options = ab_options(spec)
     if "segment" in data.columns and options.segments == "logit-normal":
         progress("fitting the segment hierarchy with NUTS (compiling the model takes a few seconds)")
-    result = analyze(data, options, sampler_settings(spec, progress=sampler_progress),
-                     inputs=inputs | {"spec_hash": spec.hash})
+    result = analyze(
+        data, options, sampler_settings(spec, progress=sampler_progress), inputs=inputs | {"spec_hash": spec.hash}
+    )
     if spec.title:
         result.title = spec.title
     return result

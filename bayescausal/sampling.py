@@ -36,6 +36,9 @@ def sample(model, settings: SamplerSettings):
     """Sample `model` with NUTS; returns the ArviZ DataTree (bit-for-bit reproducible for a seed)."""
     import pymc as pm
 
+    nuts = {"target_accept": settings.target_accept}
+    if settings.sampler == "nutpie":  # low-rank mass matrix: handles scale/offset correlations in hierarchies
+        nuts["adaptation"] = "low_rank"
     with model:
         return pm.sample(
             draws=settings.draws,
@@ -46,5 +49,5 @@ def sample(model, settings: SamplerSettings):
             nuts_sampler=settings.sampler,
             progressbar=settings.progress,
             compute_convergence_checks=False,
-            nuts={"target_accept": settings.target_accept},
+            nuts=nuts,
         )

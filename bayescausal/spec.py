@@ -30,16 +30,30 @@ SECTIONS: dict[str, dict[str, Any]] = {
     "columns": {},  # free mapping canonical -> user column (str values), checked below
     "sampler": {"draws": int, "tune": int, "chains": int, "seed": int, "sampler": str, "target_accept": NUMBER},
     "business": {
-        "margin_rate": NUMBER, "cost": NUMBER, "hurdle_roi": NUMBER, "min_prob_positive": NUMBER,
-        "min_prob_roi": NUMBER, "threshold": NUMBER, "threshold_relative": bool, "traffic": NUMBER,
+        "margin_rate": NUMBER,
+        "cost": NUMBER,
+        "hurdle_roi": NUMBER,
+        "min_prob_positive": NUMBER,
+        "min_prob_roi": NUMBER,
+        "threshold": NUMBER,
+        "threshold_relative": bool,
+        "traffic": NUMBER,
         "value_per_conversion": NUMBER,
     },
     "output": {"dir": str},
 }
 # model keys per kind; families that have not landed yet accept no spec
 MODEL_KEYS: dict[str, dict[str, Any]] = {
-    "ab": {"control": str, "prior_alpha": NUMBER, "prior_beta": NUMBER, "metric": str, "segments": str,
-           "allocation": list, "monte_carlo_draws": int, "hdi_prob": NUMBER},
+    "ab": {
+        "control": str,
+        "prior_alpha": NUMBER,
+        "prior_beta": NUMBER,
+        "metric": str,
+        "segments": str,
+        "allocation": list,
+        "monte_carlo_draws": int,
+        "hdi_prob": NUMBER,
+    },
 }
 TOP = {"kind": str, "name": str, "title": str, **{s: dict for s in SECTIONS}, "model": dict}
 
@@ -58,8 +72,10 @@ class Spec:
     source_text: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("kind", "name", "title", "data", "columns", "model", "sampler",
-                                              "business", "output")}
+        return {
+            k: getattr(self, k)
+            for k in ("kind", "name", "title", "data", "columns", "model", "sampler", "business", "output")
+        }
 
     @property
     def hash(self) -> str:
@@ -100,7 +116,7 @@ def parse_spec(raw: dict, *, source_text: str | None = None) -> Spec:
     _check_keys("the spec", raw, TOP)
     for required in ("kind", "name"):
         if required not in raw:
-            raise SpecError(f"the spec needs a top-level '{required}' (e.g. kind = \"ab\", name = \"my_test\")")
+            raise SpecError(f'the spec needs a top-level \'{required}\' (e.g. kind = "ab", name = "my_test")')
     kind = raw["kind"]
     if kind not in KINDS:
         raise SpecError(f"kind '{kind}' is not one of {', '.join(KINDS)}")
@@ -120,9 +136,16 @@ def parse_spec(raw: dict, *, source_text: str | None = None) -> Spec:
     if data.get("format", "aggregated") not in ("aggregated", "events"):
         raise SpecError(f"[data].format must be 'aggregated' or 'events', got '{data['format']}'")
     return Spec(
-        kind=kind, name=raw["name"], title=raw.get("title"), data=data, columns=raw.get("columns", {}),
-        model=raw.get("model", {}), sampler=raw.get("sampler", {}), business=raw.get("business", {}),
-        output=raw.get("output", {}), source_text=source_text,
+        kind=kind,
+        name=raw["name"],
+        title=raw.get("title"),
+        data=data,
+        columns=raw.get("columns", {}),
+        model=raw.get("model", {}),
+        sampler=raw.get("sampler", {}),
+        business=raw.get("business", {}),
+        output=raw.get("output", {}),
+        source_text=source_text,
     )
 
 

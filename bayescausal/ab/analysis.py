@@ -89,58 +89,85 @@ def analyze(
     alpha, beta = opt.prior_alpha + y, opt.prior_beta + n - y
     posts = [BetaPosterior(a, b) for a, b in zip(alpha, beta, strict=True)]
     prob_best, loss = exact_ranking(alpha, beta)
-    estimates = {f"rate_{arm}": from_distribution(p, hdi_prob=opt.hdi_prob, signed=False)
-                 for arm, p in zip(arms, posts, strict=True)}
+    estimates = {
+        f"rate_{arm}": from_distribution(p, hdi_prob=opt.hdi_prob, signed=False)
+        for arm, p in zip(arms, posts, strict=True)
+    }
     for k, arm in enumerate(arms[1:], start=1):
         estimates[f"lift_{arm}"] = from_distribution(LiftDistribution(posts[0], posts[k]), hdi_prob=opt.hdi_prob)
         estimates[f"relative_lift_{arm}"] = from_distribution(
-            LiftDistribution(posts[0], posts[k], relative=True), hdi_prob=opt.hdi_prob)
-    arms_json = {arm: {"posterior_mean": posts[k].mean(), "prob_best": float(prob_best[k]),
-                       "expected_loss": float(loss[k]), "visitors": int(n[k]), "conversions": int(y[k])}
-                 for k, arm in enumerate(arms)}
+            LiftDistribution(posts[0], posts[k], relative=True), hdi_prob=opt.hdi_prob
+        )
+    arms_json = {
+        arm: {
+            "posterior_mean": posts[k].mean(),
+            "prob_best": float(prob_best[k]),
+            "expected_loss": float(loss[k]),
+            "visitors": int(n[k]),
+            "conversions": int(y[k]),
+        }
+        for k, arm in enumerate(arms)
+    }
     timings["conversion_exact_s"] = time.perf_counter() - t0
 
     rng = np.random.default_rng(sampler.seed)
     draws = opt.monte_carlo_draws
     rate_draws = rng.beta(alpha, beta, size=(draws, len(arms)))
     posterior_vars = {"rate": (("chain", "draw", "arm"), rate_draws[None])}
-    notes = ["conversion: exact conjugate Beta posteriors; P(best) and expected loss in closed form"
-             if len(arms) == 2 else
-             "conversion: exact conjugate Beta posteriors; P(best) and expected loss by deterministic quadrature"]
+    notes = [
+        "conversion: exact conjugate Beta posteriors; P(best) and expected loss in closed form"
+        if len(arms) == 2
+        else "conversion: exact conjugate Beta posteriors; P(best) and expected loss by deterministic quadrature"
+    ]
     checks: list[Check] = []
-    figures = {"Conversion rate posteriors": partial(plots.rate_posteriors, arms, posts),
-               "Lift over control": partial(plots.lift_posteriors, arms, posts)}
+    figures = {
+        "Conversion rate posteriors": partial(plots.rate_posteriors, arms, posts),
+        "Lift over control": partial(plots.lift_posteriors, arms, posts),
+    }
 
     revenue = None
     if "revenue" in totals.columns:
         t1 = time.perf_counter()
-        revenue = fit_revenue(totals, prior_alpha=opt.prior_alpha, prior_beta=opt.prior_beta,
-                              draws=draws, seed=sampler.seed)
+        revenue = fit_revenue(
+            totals, prior_alpha=opt.prior_alpha, prior_beta=opt.prior_beta, draws=draws, seed=sampler.seed
+        )
         rpu = revenue.per_user
         rank = revenue.ranking()
         for k, arm in enumerate(arms):
             estimates[f"revenue_per_user_{arm}"] = from_draws(rpu[:, k], method="monte-carlo", signed=False)
-            arms_json[arm] |= {"revenue_per_user_mean": float(rpu[:, k].mean()),
-                               "revenue_prob_best": float(rank["prob_best"][k]),
-                               "revenue_prob_best_mcse": float(rank["prob_best_mcse"][k]),
-                               "revenue_expected_loss": float(rank["expected_loss"][k]),
-                               "revenue_expected_loss_mcse": float(rank["expected_loss_mcse"][k])}
+            arms_json[arm] |= {
+                "revenue_per_user_mean": float(rpu[:, k].mean()),
+                "revenue_prob_best": float(rank["prob_best"][k]),
+                "revenue_prob_best_mcse": float(rank["prob_best_mcse"][k]),
+                "revenue_expected_loss": float(rank["expected_loss"][k]),
+                "revenue_expected_loss_mcse": float(rank["expected_loss_mcse"][k]),
+            }
             if k:
                 estimates[f"revenue_lift_{arm}"] = from_draws(rpu[:, k] - rpu[:, 0], method="monte-carlo")
-        notes.append(f"revenue per user: {revenue.method}; P(best) and expected loss from {draws:,} independent "
-                     "posterior draws (Monte-Carlo standard errors in the arms table)")
+        notes.append(
+            f"revenue per user: {revenue.method}; P(best) and expected loss from {draws:,} independent "
+            "posterior draws (Monte-Carlo standard errors in the arms table)"
+        )
         notes += revenue.warnings
         for arm, pv in revenue.ppc.items():
             misfit = revenue.ppc_misfit.get(arm, [])
-            checks.append(Check(
-                f"order-value PPC ({arm})", not misfit,
-                ("lognormal order values reproduce the observed mean and sd" if not misfit else
-                 f"observed {', '.join(misfit)} of order values is extreme under the lognormal model: revenue per "
-                 "user may be biased; consider the normal approximation or a heavier-tailed model"),
-                {"p_values": pv},
-            ))
-        posterior_vars |= {"order_value": (("chain", "draw", "arm"), revenue.order_value[None]),
-                           "revenue_per_user": (("chain", "draw", "arm"), rpu[None])}
+            checks.append(
+                Check(
+                    f"order-value PPC ({arm})",
+                    not misfit,
+                    (
+                        "lognormal order values reproduce the observed mean and sd"
+                        if not misfit
+                        else f"observed {', '.join(misfit)} of order values is extreme under the lognormal model: "
+                        "revenue per user may be biased; consider the normal approximation or a heavier-tailed model"
+                    ),
+                    {"p_values": pv},
+                )
+            )
+        posterior_vars |= {
+            "order_value": (("chain", "draw", "arm"), revenue.order_value[None]),
+            "revenue_per_user": (("chain", "draw", "arm"), rpu[None]),
+        }
         figures["Revenue per user"] = partial(plots.draw_densities, arms, rpu, "revenue per user")
         timings["revenue_s"] = time.perf_counter() - t1
 
@@ -150,12 +177,12 @@ def analyze(
 
     # the decision on the primary metric: best non-control candidate against keeping the control
     if metric == "conversion":
-        m_loss, m_draws = loss, rate_draws
+        m_loss = loss
         candidate = 1 + int(np.argmin(m_loss[1:]))
         prob_positive = prob_b_beats_a(alpha[0], beta[0], alpha[candidate], beta[candidate])
         control_mean, units = posts[0].mean(), " (rate)"
     else:
-        m_loss, m_draws = rank["expected_loss"], rpu
+        m_loss = rank["expected_loss"]
         candidate = 1 + int(np.argmin(m_loss[1:]))
         prob_positive = float(np.mean(rpu[:, candidate] > rpu[:, 0]))
         control_mean, units = float(rpu[:, 0].mean()), " per user"
@@ -171,24 +198,35 @@ def analyze(
     roi = None
     if per_user_value is not None:
         roi = summarise_roi(per_user_value * traffic, opt.business, rule, method="monte-carlo")
-        notes.append(f"revenue impact = lift in revenue per user of '{arms[candidate]}' x {traffic:,.0f} users"
-                     + (" (the experiment's own traffic; set `traffic` for the rollout)" if opt.traffic is None else ""))
+        notes.append(
+            f"revenue impact = lift in revenue per user of '{arms[candidate]}' x {traffic:,.0f} users"
+            + (" (the experiment's own traffic; set `traffic` for the rollout)" if opt.traffic is None else "")
+        )
     elif opt.business.cost is not None:
         raise SpecError("a cost was given but no revenue: add revenue columns or `value_per_conversion`")
     decision = decide(
-        prob_positive=prob_positive, loss_ship=float(m_loss[candidate]), loss_reject=float(m_loss[0]), rule=rule,
-        prob_roi=roi.prob_roi_above_hurdle if roi else None, ship_label=f"ship {arms[candidate]}",
-        reject_label="keep control", units=units,
+        prob_positive=prob_positive,
+        loss_ship=float(m_loss[candidate]),
+        loss_reject=float(m_loss[0]),
+        rule=rule,
+        prob_roi=roi.prob_roi_above_hurdle if roi else None,
+        ship_label=f"ship {arms[candidate]}",
+        reject_label="keep control",
+        units=units,
     )
     decision.criteria |= {"metric": metric, "candidate": arms[candidate]}
 
     p_srm = srm_pvalue(n, opt.allocation)
-    checks.insert(0, Check(
-        "sample ratio mismatch", p_srm >= 1e-3,
-        f"observed split {dict(zip(arms, n.astype(int).tolist(), strict=True))}, chi-square p = {p_srm:.3g}"
-        + ("" if p_srm >= 1e-3 else ": the assignment is broken; do not trust this result"),
-        {"p_value": p_srm},
-    ))
+    checks.insert(
+        0,
+        Check(
+            "sample ratio mismatch",
+            p_srm >= 1e-3,
+            f"observed split {dict(zip(arms, n.astype(int).tolist(), strict=True))}, chi-square p = {p_srm:.3g}"
+            + ("" if p_srm >= 1e-3 else ": the assignment is broken; do not trust this result"),
+            {"p_value": p_srm},
+        ),
+    )
     if p_srm < 1e-3:
         decision.action, decision.reason = "halt: sample ratio mismatch", checks[0].detail
 
@@ -202,17 +240,23 @@ def analyze(
         t2 = time.perf_counter()
         seg = segment_totals(data)
         if opt.segments == "logit-normal":
-            pooled = fit_segment_lifts(seg, arms, sampler, hdi_prob=opt.hdi_prob,
-                                       prior_alpha=opt.prior_alpha, prior_beta=opt.prior_beta)
-            diagnostics = diag.diagnose(pooled.posterior, ["mu_base", "sigma_base", "lift", "tau", "segment_lift"],
-                                        method=f"NUTS ({sampler.sampler}), segment hierarchy")
+            pooled = fit_segment_lifts(
+                seg, arms, sampler, hdi_prob=opt.hdi_prob, prior_alpha=opt.prior_alpha, prior_beta=opt.prior_beta
+            )
+            diagnostics = diag.diagnose(
+                pooled.posterior,
+                ["base", "lift", "tau", "segment_lift"],
+                method=f"NUTS ({sampler.sampler}), segment hierarchy",
+            )
             tree["segments"] = sampled = pooled.posterior
-            for k, arm in enumerate(arms[1:]):
+            for arm in arms[1:]:
                 tau = pooled.posterior["posterior"]["tau"].sel(treatment=arm).values
                 estimates[f"segment_spread_{arm}"] = from_draws(tau, signed=False, ess=None)
             tables["segments"], tables["segment_spread"] = pooled.table, pooled.spread
-            notes.append(f"segments: {pooled.method}; per-segment lifts shrink toward the common lift by the "
-                         "learned between-segment spread (tau, log-odds)")
+            notes.append(
+                f"segments: {pooled.method}; per-segment lifts shrink toward the common lift by the "
+                "learned between-segment spread (tau, log-odds)"
+            )
         else:
             tables["segments"] = _beta_binomial_segments(seg, arms, sampler.seed, opt.hdi_prob, draws)
             notes.append("segments: Beta-Binomial hierarchy per arm, hyperposterior by exact grid quadrature")
@@ -223,9 +267,21 @@ def analyze(
     timings["total_s"] = time.perf_counter() - t0
     title = f"A/B test: {', '.join(arms[1:])} vs {control}"
     return Result(
-        kind="ab", title=title, decision=decision, estimates=estimates, diagnostics=diagnostics,
-        checks=checks, roi=roi, posterior=tree, sampled=sampled, tables=tables, figures=figures, notes=notes,
-        extra=extra, inputs=dict(inputs or {}) | {"seed": sampler.seed}, timings=timings,
+        kind="ab",
+        title=title,
+        decision=decision,
+        estimates=estimates,
+        diagnostics=diagnostics,
+        checks=checks,
+        roi=roi,
+        posterior=tree,
+        sampled=sampled,
+        tables=tables,
+        figures=figures,
+        notes=notes,
+        extra=extra,
+        inputs=dict(inputs or {}) | {"seed": sampler.seed},
+        timings=timings,
     )
 
 
@@ -234,22 +290,36 @@ def _beta_binomial_segments(seg: pd.DataFrame, arms: list[str], seed: int, hdi_p
     from bayescausal.estimates import hdi_from_draws
 
     segments = list(dict.fromkeys(seg["segment"]))
-    wide = seg.pivot_table(index="segment", columns="arm", values=["visitors", "conversions"], aggfunc="sum",
-                           fill_value=0).reindex(segments)
-    theta = np.stack([
-        beta_binomial_grid(wide["conversions"][arm].to_numpy(), wide["visitors"][arm].to_numpy())
-        .sample(draws, seed + k)["theta"] for k, arm in enumerate(arms)
-    ], axis=-1)  # (draws, segment, arm)
+    wide = seg.pivot_table(
+        index="segment", columns="arm", values=["visitors", "conversions"], aggfunc="sum", fill_value=0
+    ).reindex(segments)
+    theta = np.stack(
+        [
+            beta_binomial_grid(wide["conversions"][arm].to_numpy(), wide["visitors"][arm].to_numpy()).sample(
+                draws, seed + k
+            )["theta"]
+            for k, arm in enumerate(arms)
+        ],
+        axis=-1,
+    )  # (draws, segment, arm)
     rows = []
     for s, segment in enumerate(segments):
         for k, arm in enumerate(arms[1:], start=1):
             lift = theta[:, s, k] - theta[:, s, 0]
             low, high = hdi_from_draws(lift, hdi_prob)
-            raw = (wide["conversions"][arm].iloc[s] / max(wide["visitors"][arm].iloc[s], 1)
-                   - wide["conversions"][arms[0]].iloc[s] / max(wide["visitors"][arms[0]].iloc[s], 1))
-            rows.append({"segment": segment, "arm": arm, "raw_lift": raw, "pooled_lift": lift.mean(),
-                         "pooled_hdi_low": low, "pooled_hdi_high": high,
-                         "prob_lift_positive": float((lift > 0).mean()),
-                         "prob_arm_best_in_segment": float((theta[:, s].argmax(axis=1) == k).mean())})
+            raw = wide["conversions"][arm].iloc[s] / max(wide["visitors"][arm].iloc[s], 1) - wide["conversions"][
+                arms[0]
+            ].iloc[s] / max(wide["visitors"][arms[0]].iloc[s], 1)
+            rows.append(
+                {
+                    "segment": segment,
+                    "arm": arm,
+                    "raw_lift": raw,
+                    "pooled_lift": lift.mean(),
+                    "pooled_hdi_low": low,
+                    "pooled_hdi_high": high,
+                    "prob_lift_positive": float((lift > 0).mean()),
+                    "prob_arm_best_in_segment": float((theta[:, s].argmax(axis=1) == k).mean()),
+                }
+            )
     return pd.DataFrame(rows)
-

@@ -98,10 +98,7 @@ def _arm_terms(alpha: np.ndarray, beta: np.ndarray, lower_is_better: bool):
     density = np.exp(a * log_x + b * log_1mx - special.betaln(a, b))
     x = np.exp(log_x)
     # arm j "does not beat" the value x: p_j <= x (higher is better) or p_j >= x (lower is better)
-    if lower_is_better:
-        not_better = special.betainc(b, a, np.exp(log_1mx))
-    else:
-        not_better = special.betainc(a, b, x)
+    not_better = special.betainc(b, a, np.exp(log_1mx)) if lower_is_better else special.betainc(a, b, x)
     return w, density, x, not_better
 
 
@@ -137,12 +134,7 @@ def rank_arms(alpha, beta, *, lower_is_better: bool = False) -> tuple[np.ndarray
 def _miller_sum(a_x: float, b_x: float, a_y: float, b_y: float) -> float:
     """P(X > Y) for X ~ Beta(a_x, b_x), Y ~ Beta(a_y, b_y), integer a_x (Evan Miller)."""
     i = np.arange(int(a_x))
-    terms = (
-        special.betaln(a_y + i, b_x + b_y)
-        - np.log(b_x + i)
-        - special.betaln(1 + i, b_x)
-        - special.betaln(a_y, b_y)
-    )
+    terms = special.betaln(a_y + i, b_x + b_y) - np.log(b_x + i) - special.betaln(1 + i, b_x) - special.betaln(a_y, b_y)
     return float(np.exp(special.logsumexp(terms)))
 
 
@@ -225,10 +217,12 @@ class LiftDistribution:
         z, w = _logit_nodes(np.array([inner.alpha]), np.array([inner.beta]))
         x = special.expit(z)
         dens = np.exp(
-            inner.alpha * special.log_expit(z) + inner.beta * special.log_expit(-z)
+            inner.alpha * special.log_expit(z)
+            + inner.beta * special.log_expit(-z)
             - special.betaln(inner.alpha, inner.beta)
         )
-        self._x, self._w = x, w * dens
+        mass = (w * dens).ravel()
+        self._x, self._w = x.ravel(), mass / mass.sum()  # normalised: the CDF reaches exactly 1
 
     def cdf(self, t):
         """P(lift <= t), vectorised over t."""
@@ -238,10 +232,7 @@ class LiftDistribution:
             bound = (1 + t) * self._x if self.relative else self._x + t
             vals = special.betainc(b.alpha, b.beta, np.clip(bound, 0.0, 1.0))
         else:  # E_B[ P(p_A >= h(p_B, t)) ]
-            if self.relative:
-                bound = np.where(t > -1, self._x / np.maximum(1 + t, 1e-300), np.inf)
-            else:
-                bound = self._x - t
+            bound = np.where(t > -1, self._x / np.maximum(1 + t, 1e-300), np.inf) if self.relative else self._x - t
             vals = 1.0 - special.betainc(c.alpha, c.beta, np.clip(bound, 0.0, 1.0))
         out = (vals * self._w).sum(axis=-1)
         return np.clip(out, 0.0, 1.0)

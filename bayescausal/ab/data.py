@@ -40,23 +40,27 @@ def validate_aggregated(frame: pd.DataFrame, columns: dict[str, str] | None = No
     if present:
         v.require_numeric(df, present, what=WHAT)
         v.require_finite(df, present, what=WHAT)
-        v.require_nonnegative(df, [c for c in present if not c.startswith("log_revenue") or c.endswith("_sq")],
-                              what=WHAT)
+        v.require_nonnegative(
+            df, [c for c in present if not c.startswith("log_revenue") or c.endswith("_sq")], what=WHAT
+        )
         if "revenue" in df.columns and "revenue_sq" not in df.columns:
-            raise DataError(f"{WHAT}: 'revenue' needs 'revenue_sq' (sum of squared order values) beside it, "
-                            "or give event-level rows and let bayescausal aggregate them.")
+            raise DataError(
+                f"{WHAT}: 'revenue' needs 'revenue_sq' (sum of squared order values) beside it, "
+                "or give event-level rows and let bayescausal aggregate them."
+            )
         if "revenue" in df.columns and "purchasers" not in df.columns:
             df["purchasers"] = df["conversions"]
         if "purchasers" in df.columns:
             v.require_integer(df, ["purchasers"], what=WHAT)
             v.require_at_most(df, "purchasers", "visitors", what=WHAT)
             if "revenue" in df.columns and ((df["revenue"] > 0) & (df["purchasers"] == 0)).any():
-                raise DataError(f"{WHAT}: rows with revenue > 0 but 0 purchasers; purchasers counts orders "
-                                "with revenue > 0.")
-    v.require_unique(df, keys, what=WHAT)
+                raise DataError(
+                    f"{WHAT}: rows with revenue > 0 but 0 purchasers; purchasers counts orders with revenue > 0."
+                )
     arms = df["arm"].unique()
     if len(arms) < 2:
         raise DataError(f"{WHAT}: only one arm ({_names(arms)}); an A/B test needs at least two arms to compare.")
+    v.require_unique(df, keys, what=WHAT)
     totals = df.groupby("arm", sort=False)["visitors"].sum()
     empty = totals.index[totals == 0]
     if len(empty):
@@ -75,8 +79,10 @@ def _require_cumulative(df: pd.DataFrame) -> None:
     ordered = df.sort_values([*group, "day"])
     steps = ordered.groupby(group, sort=False)[COUNTS].diff()
     if (steps < 0).any().any():
-        raise DataError(f"{WHAT}: daily rows must be cumulative counts (non-decreasing by day within each arm); "
-                        "found a decrease. Convert daily increments with a cumulative sum.")
+        raise DataError(
+            f"{WHAT}: daily rows must be cumulative counts (non-decreasing by day within each arm); "
+            "found a decrease. Convert daily increments with a cumulative sum."
+        )
 
 
 def arm_totals(df: pd.DataFrame) -> pd.DataFrame:
@@ -147,7 +153,9 @@ def aggregate_events(
             "log_revenue_sq": np.bincount(flat, log_value**2, n_cells),
         }
     grid = np.unravel_index(np.arange(n_cells), sizes)
-    out = pd.DataFrame({name: np.asarray(names)[idx] for (name, (_, names)), idx in zip(keys.items(), grid, strict=True)})
+    out = pd.DataFrame(
+        {name: np.asarray(names)[idx] for (name, (_, names)), idx in zip(keys.items(), grid, strict=True)}
+    )
     for name, values in stats.items():
         out[name] = values
     out[["visitors", "conversions"]] = out[["visitors", "conversions"]].astype(np.int64)
@@ -174,3 +182,14 @@ def _require_one_arm_per_user(users: pd.Series, arm_codes: np.ndarray) -> None:
             f"A/B events: {mixed.size} user(s) appear in more than one arm (e.g. {_names(user_names[mixed[:3]])}); "
             "exposure is contaminated. Drop those users or keep each user's first assignment."
         )
+
+
+def spread_over_days(events: pd.DataFrame, *, days: int, seed: int = 0) -> pd.Series:
+    """Assign each row a random day 1..days (in a seeded random arrival order): lets a finished
+    experiment without timestamps be replayed look by look with `ab check`."""
+    if days < 1:
+        raise DataError(f"days must be >= 1, got {days}")
+    order = np.random.default_rng(seed).permutation(len(events))
+    day = np.empty(len(events), dtype=np.int64)
+    day[order] = 1 + (np.arange(len(events)) * days) // max(len(events), 1)
+    return pd.Series(pd.Timestamp("2000-01-01") + pd.to_timedelta(day - 1, unit="D"), index=events.index, name="day")

@@ -3,8 +3,8 @@
 Two hierarchies:
 - `fit_segment_lifts` (default): logit-normal in PyMC. Each segment has its own baseline and its own
   lift (log-odds) per treatment arm, shrunk toward a common lift with a learned between-segment
-  spread `tau`. The baseline is centred (each segment's control arm carries plenty of data);
-  the lift is non-centred (a segment's lift is usually weakly identified next to `tau`).
+  spread `tau`. The lift is non-centred (a segment's lift is usually weakly identified next to
+  `tau`); baselines are not pooled (see `segment_model`).
 - `beta_binomial_grid` / `beta_binomial_nuts`: rates across many segments (or past experiments) as
   Beta(alpha, beta) draws with BDA3's hyperprior p(alpha, beta) ~ (alpha + beta)^(-5/2). The
   hyperposterior is two-dimensional, so it is computed exactly on a grid (BDA3 section 5.3); the
@@ -56,24 +56,28 @@ def segment_model(seg: pd.DataFrame, arms: list[str]):
     pooled_rate = (y[:, 0].sum() + 0.5) / (n[:, 0].sum() + 1.0)
     coords = {"segment": segments, "arm": arms, "treatment": treatments}
     with pm.Model(coords=coords) as model:
-        mu_base = pm.Normal("mu_base", special.logit(pooled_rate), 2.0)
-        sigma_base = pm.HalfNormal("sigma_base", 1.0)
+        # each segment's control rate gets its own weakly informative prior (its data pins it down); pooling
+        # it as well adds a funnel when segments are few and alike, and the question is the lift
+        base = pm.Normal("base", special.logit(pooled_rate), 2.0, dims="segment")
         lift = pm.Normal("lift", 0.0, 1.0, dims="treatment")  # mean log-odds lift across segments
         tau = pm.HalfNormal("tau", 0.5, dims="treatment")  # between-segment sd of the log-odds lift
         z_lift = pm.Normal("z_lift", 0.0, 1.0, dims=("segment", "treatment"))
-        # centred baseline (every segment's control arm carries plenty of data), non-centred lift
-        base = pm.Normal("base", mu_base, sigma_base, dims="segment")
         treated = base[:, None] + lift[None, :] + tau[None, :] * z_lift
         eta = pm.math.concatenate([base[:, None], treated], axis=1)
         rate = pm.Deterministic("rate", pm.math.sigmoid(eta), dims=("segment", "arm"))
-        pm.Deterministic("segment_lift", rate[:, 1:] - rate[:, :1], dims=("segment", "treatment"))
+        pm.Deterministic("segment_lift", rate[:, 1:] - rate[:, 0][:, None], dims=("segment", "treatment"))
         pm.Binomial("conversions", n=n, p=rate, observed=y, dims=("segment", "arm"))
     return model
 
 
 def fit_segment_lifts(
-    seg: pd.DataFrame, arms: list[str], settings: SamplerSettings, *, hdi_prob: float = 0.94,
-    prior_alpha: float = 1.0, prior_beta: float = 1.0,
+    seg: pd.DataFrame,
+    arms: list[str],
+    settings: SamplerSettings,
+    *,
+    hdi_prob: float = 0.94,
+    prior_alpha: float = 1.0,
+    prior_beta: float = 1.0,
 ) -> SegmentLifts:
     """Fit the logit-normal hierarchy with NUTS and tabulate pooled vs raw segment lifts."""
     model = segment_model(seg, arms)
@@ -84,8 +88,15 @@ def fit_segment_lifts(
     table = _segment_table(segments, arms, rate, n, y, settings.seed, hdi_prob, prior_alpha, prior_beta)
     tau = post["tau"].stack(sample=("chain", "draw")).transpose("sample", "treatment").values
     spread = pd.DataFrame(
-        [{"arm": t, "tau_mean": tau[:, k].mean(), "tau_hdi_low": hdi_from_draws(tau[:, k], hdi_prob)[0],
-          "tau_hdi_high": hdi_from_draws(tau[:, k], hdi_prob)[1]} for k, t in enumerate(arms[1:])]
+        [
+            {
+                "arm": t,
+                "tau_mean": tau[:, k].mean(),
+                "tau_hdi_low": hdi_from_draws(tau[:, k], hdi_prob)[0],
+                "tau_hdi_high": hdi_from_draws(tau[:, k], hdi_prob)[1],
+            }
+            for k, t in enumerate(arms[1:])
+        ]
     )
     return SegmentLifts(idata, table, spread, rate[:, :, 1:] - rate[:, :, :1], "logit-normal hierarchy (NUTS)")
 
@@ -103,17 +114,23 @@ def _segment_table(segments, arms, rate, n, y, seed, hdi_prob, prior_alpha, prio
     for s, segment in enumerate(segments):
         for k, arm in enumerate(arms[1:]):
             pooled, unpooled = lifts[:, s, k], raw_lifts[:, s, k]
-            rows.append({
-                "segment": segment, "arm": arm,
-                "visitors_control": int(n[s, 0]), "visitors_arm": int(n[s, k + 1]),
-                "raw_lift": unpooled.mean(), "raw_hdi_low": hdi_from_draws(unpooled, hdi_prob)[0],
-                "raw_hdi_high": hdi_from_draws(unpooled, hdi_prob)[1],
-                "pooled_lift": pooled.mean(), "pooled_hdi_low": hdi_from_draws(pooled, hdi_prob)[0],
-                "pooled_hdi_high": hdi_from_draws(pooled, hdi_prob)[1],
-                "prob_lift_positive": float((pooled > 0).mean()),
-                "prob_arm_best_in_segment": float((best_arm[:, s] == k + 1).mean()),
-                "prob_segment_has_largest_lift": float((largest[:, k] == s).mean()),
-            })
+            rows.append(
+                {
+                    "segment": segment,
+                    "arm": arm,
+                    "visitors_control": int(n[s, 0]),
+                    "visitors_arm": int(n[s, k + 1]),
+                    "raw_lift": unpooled.mean(),
+                    "raw_hdi_low": hdi_from_draws(unpooled, hdi_prob)[0],
+                    "raw_hdi_high": hdi_from_draws(unpooled, hdi_prob)[1],
+                    "pooled_lift": pooled.mean(),
+                    "pooled_hdi_low": hdi_from_draws(pooled, hdi_prob)[0],
+                    "pooled_hdi_high": hdi_from_draws(pooled, hdi_prob)[1],
+                    "prob_lift_positive": float((pooled > 0).mean()),
+                    "prob_arm_best_in_segment": float((best_arm[:, s] == k + 1).mean()),
+                    "prob_segment_has_largest_lift": float((largest[:, k] == s).mean()),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -178,12 +195,18 @@ def beta_binomial_grid(y, n, *, size: int = 241, width: float = 7.0) -> BetaBino
     def neg(p):
         return -_bb_log_posterior(np.array(p[0]), np.array(p[1]), y, n)
 
-    fit = optimize.minimize(neg, x0=[special.logit(rate), np.log(10.0)], method="Nelder-Mead",
-                            options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 5000})
+    fit = optimize.minimize(
+        neg,
+        x0=[special.logit(rate), np.log(10.0)],
+        method="Nelder-Mead",
+        options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 5000},
+    )
     u0, v0 = fit.x
     h = 1e-3  # curvature along each axis sets the grid's extent
-    sd = [1 / np.sqrt(max((neg(fit.x + e) - 2 * fit.fun + neg(fit.x - e)) / h**2, 1e-6))
-          for e in (np.array([h, 0]), np.array([0, h]))]
+    sd = [
+        1 / np.sqrt(max((neg(fit.x + e) - 2 * fit.fun + neg(fit.x - e)) / h**2, 1e-6))
+        for e in (np.array([h, 0]), np.array([0, h]))
+    ]
     u = np.linspace(u0 - width * sd[0], u0 + width * sd[0], size)
     v = np.linspace(v0 - width * sd[1], v0 + 2 * width * sd[1], size)  # log(alpha+beta) is right-skewed
     logp = _bb_log_posterior(*np.meshgrid(u, v, indexing="ij"), y, n)

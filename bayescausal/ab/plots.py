@@ -34,8 +34,11 @@ def lift_posteriors(arms: list[str], posts: list[BetaPosterior]):
         inside = (x >= h_lo) & (x <= h_hi)
         ax.fill_between(x[inside], pdf[inside], alpha=0.2, color=line.get_color())
     ax.axvline(0, color="black", lw=1, ls="--")
-    ax.set(xlabel="absolute lift in conversion rate", ylabel="posterior density",
-           title="Lift over control (shaded: 94% HDI)")
+    ax.set(
+        xlabel="absolute lift in conversion rate",
+        ylabel="posterior density",
+        title="Lift over control (shaded: 94% HDI)",
+    )
     ax.legend()
     return fig
 
@@ -55,12 +58,24 @@ def segment_forest(table: pd.DataFrame):
     fig, ax = new_figure(height=max(3.0, 0.35 * len(rows) + 1.2))
     y = np.arange(len(rows))[::-1]
     if "raw_hdi_low" in rows:
-        ax.errorbar(rows["raw_lift"], y + 0.15, xerr=[rows["raw_lift"] - rows["raw_hdi_low"],
-                    rows["raw_hdi_high"] - rows["raw_lift"]], fmt="o", color="grey", label="raw (unpooled)")
+        ax.errorbar(
+            rows["raw_lift"],
+            y + 0.15,
+            xerr=[rows["raw_lift"] - rows["raw_hdi_low"], rows["raw_hdi_high"] - rows["raw_lift"]],
+            fmt="o",
+            color="grey",
+            label="raw (unpooled)",
+        )
     else:
         ax.plot(rows["raw_lift"], y + 0.15, "o", color="grey", label="raw (unpooled)")
-    ax.errorbar(rows["pooled_lift"], y - 0.15, xerr=[rows["pooled_lift"] - rows["pooled_hdi_low"],
-                rows["pooled_hdi_high"] - rows["pooled_lift"]], fmt="o", color="C0", label="pooled (94% HDI)")
+    ax.errorbar(
+        rows["pooled_lift"],
+        y - 0.15,
+        xerr=[rows["pooled_lift"] - rows["pooled_hdi_low"], rows["pooled_hdi_high"] - rows["pooled_lift"]],
+        fmt="o",
+        color="C0",
+        label="pooled (94% HDI)",
+    )
     ax.axvline(0, color="black", lw=1, ls="--")
     ax.set_yticks(y, [f"{s} · {a}" for s, a in zip(rows["segment"], rows["arm"], strict=True)])
     ax.set(xlabel="absolute lift in conversion rate", title="Segment lifts: raw vs partially pooled")

@@ -17,69 +17,130 @@ from bayescausal.result import Check, Result
 from bayescausal.roi import Decision
 
 
-def check_result(daily: pd.DataFrame, rule: StoppingRule, *, prior_alpha: float = 1.0, prior_beta: float = 1.0,
-                 control: str | None = None, inputs: dict | None = None) -> Result:
+def check_result(
+    daily: pd.DataFrame,
+    rule: StoppingRule,
+    *,
+    prior_alpha: float = 1.0,
+    prior_beta: float = 1.0,
+    control: str | None = None,
+    inputs: dict | None = None,
+) -> Result:
     """Replay the looks in cumulative daily data and decide at the latest one."""
     seq = check(daily, rule, prior_alpha=prior_alpha, prior_beta=prior_beta, control=control)
     last = daily[daily["day"] == daily["day"].max()].groupby("arm")[["visitors", "conversions"]].sum()
     last = last.loc[seq.arms]
-    posts = [BetaPosterior(prior_alpha + r.conversions, prior_beta + r.visitors - r.conversions)
-             for r in last.itertuples()]
+    posts = [
+        BetaPosterior(prior_alpha + r.conversions, prior_beta + r.visitors - r.conversions) for r in last.itertuples()
+    ]
     estimates = {f"rate_{a}": from_distribution(p, signed=False) for a, p in zip(seq.arms, posts, strict=True)}
     for k, arm in enumerate(seq.arms[1:], start=1):
         estimates[f"lift_{arm}"] = from_distribution(LiftDistribution(posts[0], posts[k]))
     final = seq.trajectory.iloc[-1]
-    arms_json = {a: {"prob_best": float(final[f"prob_best[{a}]"]), "expected_loss": float(final[f"expected_loss[{a}]"]),
-                     "posterior_mean": posts[k].mean(), "visitors": int(last.loc[a, "visitors"])}
-                 for k, a in enumerate(seq.arms)}
-    srm = Check("sample ratio mismatch", seq.srm_pvalue >= rule.srm_alpha,
-                f"chi-square p = {seq.srm_pvalue:.3g} against the planned allocation "
-                f"({'equal' if rule.allocation is None else rule.allocation})", {"p_value": seq.srm_pvalue})
+    arms_json = {
+        a: {
+            "prob_best": float(final[f"prob_best[{a}]"]),
+            "expected_loss": float(final[f"expected_loss[{a}]"]),
+            "posterior_mean": posts[k].mean(),
+            "visitors": int(last.loc[a, "visitors"]),
+        }
+        for k, a in enumerate(seq.arms)
+    }
+    srm = Check(
+        "sample ratio mismatch",
+        seq.srm_pvalue >= rule.srm_alpha,
+        f"chi-square p = {seq.srm_pvalue:.3g} against the planned allocation "
+        f"({'equal' if rule.allocation is None else rule.allocation})",
+        {"p_value": seq.srm_pvalue},
+    )
     return Result(
-        kind="ab-check", title=f"Sequential A/B check: look {len(seq.trajectory)}", decision=seq.decision,
-        estimates=estimates, diagnostics=diag.exact(), checks=[srm],
+        kind="ab-check",
+        title=f"Sequential A/B check: look {len(seq.trajectory)}",
+        decision=seq.decision,
+        estimates=estimates,
+        diagnostics=diag.exact(),
+        checks=[srm],
         tables={"looks": seq.trajectory.set_index("look")},
         figures={"P(best) and expected loss by look": partial(plots.trajectory, seq.trajectory, seq.arms)},
-        notes=[f"threshold of caring at the last look: {seq.epsilon:.3g} (rate units)"
-               + (f" = {rule.threshold:g} x the control's rate" if rule.relative else ""),
-               f"guards: at least {rule.min_days} days and {rule.min_visitors_per_arm} visitors per arm; "
-               f"ship needs P(arm beats control) >= {rule.min_prob_positive}",
-               "exit codes: 0 = decided (ship / keep control), 4 = continue, 5 = sample ratio mismatch"],
+        notes=[
+            f"threshold of caring at the last look: {seq.epsilon:.3g} (rate units)"
+            + (f" = {rule.threshold:g} x the control's rate" if rule.relative else ""),
+            f"guards: at least {rule.min_days} days and {rule.min_visitors_per_arm} visitors per arm; "
+            f"ship needs P(arm beats control) >= {rule.min_prob_positive}",
+            "exit codes: 0 = decided (ship / keep control), 4 = continue, 5 = sample ratio mismatch",
+        ],
         extra={"arms": arms_json, "exit_code": seq.exit_code, "looks": len(seq.trajectory)},
         inputs=dict(inputs or {}),
     )
 
 
-def simulation_result(*, baseline: float, lifts: list[float], daily_visitors: int, max_days: int,
-                      rule: StoppingRule, n_sims: int, seed: int) -> Result:
+def simulation_result(
+    *,
+    baseline: float,
+    lifts: list[float],
+    daily_visitors: int,
+    max_days: int,
+    rule: StoppingRule,
+    n_sims: int,
+    seed: int,
+) -> Result:
     """Operating characteristics of the stopping rule vs a fixed-horizon test, as a Result."""
-    oc = operating_characteristics(baseline=baseline, lifts=lifts, daily_visitors=daily_visitors,
-                                   max_days=max_days, rule=rule, n_sims=n_sims, seed=seed)
+    oc = operating_characteristics(
+        baseline=baseline,
+        lifts=lifts,
+        daily_visitors=daily_visitors,
+        max_days=max_days,
+        rule=rule,
+        n_sims=n_sims,
+        seed=seed,
+    )
     seq = oc[oc["procedure"] == "sequential"].set_index("true_lift")
     fixed = oc[oc["procedure"] == "fixed-horizon"].set_index("true_lift")
     null = seq.loc[[x for x in seq.index if x <= 0]]
-    summary = (f"sequential rule: mean realised loss <= {null['mean_realised_loss'].max():.2g} where the treatment is "
-               f"no better; {seq['days_saved'].mean():.1f} days saved on average versus {max_days} days fixed")
+    summary = (
+        f"sequential rule: mean realised loss <= {null['mean_realised_loss'].max():.2g} where the treatment is "
+        f"no better; {seq['days_saved'].mean():.1f} days saved on average versus {max_days} days fixed"
+    )
     checks = []
     for lift, row in seq.iterrows():
         bound = row["mean_threshold"]
-        checks.append(Check(f"realised loss at true lift {lift:+g}", row["mean_realised_loss"] <= 1.5 * bound,
-                            f"mean realised loss {row['mean_realised_loss']:.3g} vs threshold {bound:.3g}",
-                            {"ship_rate": row["ship_rate"], "fixed_ship_rate": fixed.loc[lift, "ship_rate"]}))
+        checks.append(
+            Check(
+                f"realised loss at true lift {lift:+g}",
+                row["mean_realised_loss"] <= 1.5 * bound,
+                f"mean realised loss {row['mean_realised_loss']:.3g} vs threshold {bound:.3g}",
+                {"ship_rate": row["ship_rate"], "fixed_ship_rate": fixed.loc[lift, "ship_rate"]},
+            )
+        )
     return Result(
-        kind="ab-simulate", title="Operating characteristics of the sequential rule",
-        decision=Decision("informational", summary), estimates={}, diagnostics=diag.exact("Monte-Carlo simulation"),
-        checks=checks, tables={"operating characteristics": oc},
+        kind="ab-simulate",
+        title="Operating characteristics of the sequential rule",
+        decision=Decision("informational", summary),
+        estimates={},
+        diagnostics=diag.exact("Monte-Carlo simulation"),
+        checks=checks,
+        tables={"operating characteristics": oc},
         figures={"Ship rate and duration": partial(plots.operating_characteristics, oc)},
-        notes=[f"{n_sims} simulated experiments per true lift; baseline {baseline}, {daily_visitors} visitors per "
-               f"arm per day, up to {max_days} days, seed {seed}",
-               "fixed horizon: two-sided two-proportion z-test at the last day, alpha 0.05"],
-        extra={"operating_characteristics": oc.to_dict("records")}, inputs={"seed": seed},
+        notes=[
+            f"{n_sims} simulated experiments per true lift; baseline {baseline}, {daily_visitors} visitors per "
+            f"arm per day, up to {max_days} days, seed {seed}",
+            "fixed horizon: two-sided two-proportion z-test at the last day, alpha 0.05",
+        ],
+        extra={"operating_characteristics": oc.to_dict("records")},
+        inputs={"seed": seed},
     )
 
 
-def allocation_result(totals: pd.DataFrame, *, floor: float, lower_is_better: bool, prior_alpha: float,
-                      prior_beta: float, regret_periods: int = 0, seed: int = 0) -> Result:
+def allocation_result(
+    totals: pd.DataFrame,
+    *,
+    floor: float,
+    lower_is_better: bool,
+    prior_alpha: float,
+    prior_beta: float,
+    regret_periods: int = 0,
+    seed: int = 0,
+) -> Result:
     """Next-period Thompson weights (exact P(best) with a floor), optionally with a regret simulation."""
     n = totals["visitors"].to_numpy(float)
     y = totals["conversions"].to_numpy(float)
@@ -90,16 +151,29 @@ def allocation_result(totals: pd.DataFrame, *, floor: float, lower_is_better: bo
     figures, tables = {}, {"allocation": table}
     if regret_periods:
         per_period = int(max(n.sum() / 10, 100))
-        curves = simulate_regret(a / (a + b), periods=regret_periods, visitors_per_period=per_period, floor=floor,
-                                 seed=seed, lower_is_better=lower_is_better)
+        curves = simulate_regret(
+            a / (a + b),
+            periods=regret_periods,
+            visitors_per_period=per_period,
+            floor=floor,
+            seed=seed,
+            lower_is_better=lower_is_better,
+        )
         tables["regret"] = curves.groupby("policy")["cumulative_regret"].last().to_frame()
         figures["Cumulative regret"] = partial(plots.regret, curves)
     best = arms[int(np.argmax(weights))]
     return Result(
-        kind="ab-allocate", title="Thompson-sampling allocation for the next period",
-        decision=Decision("allocate", f"send {weights.max():.1%} of next period's traffic to '{best}'; shares = "
-                          f"floor {floor} + (1 - K floor) x P(best), exact"),
-        estimates={}, diagnostics=diag.exact(), tables=tables, figures=figures,
+        kind="ab-allocate",
+        title="Thompson-sampling allocation for the next period",
+        decision=Decision(
+            "allocate",
+            f"send {weights.max():.1%} of next period's traffic to '{best}'; shares = "
+            f"floor {floor} + (1 - K floor) x P(best), exact",
+        ),
+        estimates={},
+        diagnostics=diag.exact(),
+        tables=tables,
+        figures=figures,
         extra={"allocation": dict(zip(arms, map(float, weights), strict=True))},
         notes=["lower is better" if lower_is_better else "higher is better"],
     )

@@ -71,8 +71,10 @@ def fit_revenue(
     conversion = rng.beta(prior_alpha + m, prior_beta + n - m, size=(draws, len(n)))
     use_lognormal = {"log_revenue", "log_revenue_sq"} <= set(totals.columns)
     post = RevenuePosterior(
-        arms=list(totals.index), method=LOGNORMAL if use_lognormal else NORMAL_APPROX,
-        conversion=conversion, order_value=np.empty_like(conversion),
+        arms=list(totals.index),
+        method=LOGNORMAL if use_lognormal else NORMAL_APPROX,
+        conversion=conversion,
+        order_value=np.empty_like(conversion),
     )
     if use_lognormal:
         _lognormal(totals, rng, post, ppc_draws)
@@ -132,12 +134,16 @@ def _normal_approx(totals: pd.DataFrame, rng: np.random.Generator, post: Revenue
     m = totals["purchasers"].to_numpy(float)
     if (m < 2).any():
         bad = [a for a, mk in zip(post.arms, m, strict=True) if mk < 2]
-        raise DataError(f"revenue per user: arm(s) {bad} have fewer than 2 purchases; the normal approximation "
-                        "needs at least 2 (give event rows for the lognormal model, or wait for more data).")
+        raise DataError(
+            f"revenue per user: arm(s) {bad} have fewer than 2 purchases; the normal approximation "
+            "needs at least 2 (give event rows for the lognormal model, or wait for more data)."
+        )
     rev = totals["revenue"].to_numpy(float)
     var = np.maximum((totals["revenue_sq"].to_numpy(float) - rev**2 / m) / (m - 1), 0.0)
     post.order_value[:] = rng.normal(rev / m, np.sqrt(var / m), size=post.order_value.shape)
     small = [a for a, mk in zip(post.arms, m, strict=True) if mk < 100]
     if small:
-        post.warnings.append(f"arm(s) {small} have fewer than 100 purchases: the normal approximation of the mean "
-                             "order value may be poor for skewed spend; prefer event rows (lognormal model)")
+        post.warnings.append(
+            f"arm(s) {small} have fewer than 100 purchases: the normal approximation of the mean "
+            "order value may be poor for skewed spend; prefer event rows (lognormal model)"
+        )

@@ -73,9 +73,13 @@ def _look(prob_best, loss, prob_vs_control, arms, eps, guard: str | None, can_co
     candidate = 1 + int(np.argmin(loss[1:]))
     rule = DecisionRule(min_prob_positive=0.9, threshold_of_caring=eps)
     decision = decide(
-        prob_positive=float(prob_vs_control[candidate]), loss_ship=float(loss[candidate]),
-        loss_reject=float(loss[0]), rule=rule, can_continue=can_continue,
-        ship_label=f"ship {arms[candidate]}", reject_label="keep control",
+        prob_positive=float(prob_vs_control[candidate]),
+        loss_ship=float(loss[candidate]),
+        loss_reject=float(loss[0]),
+        rule=rule,
+        can_continue=can_continue,
+        ship_label=f"ship {arms[candidate]}",
+        reject_label="keep control",
     )
     decision.criteria["prob_best"] = {a: float(p) for a, p in zip(arms, prob_best, strict=True)}
     if guard and decision.action != "continue":
@@ -112,8 +116,11 @@ def check(daily: pd.DataFrame, rule: StoppingRule, *, prior_alpha=1.0, prior_bet
         decision = _look(prob_best[d], loss[d], vs_control[d], arms, eps, guard)
         row = {"day": day, "look": d + 1, "threshold": eps, "decision": decision.action}
         for k, arm in enumerate(arms):
-            row |= {f"visitors[{arm}]": n[d, k], f"prob_best[{arm}]": prob_best[d, k],
-                    f"expected_loss[{arm}]": loss[d, k]}
+            row |= {
+                f"visitors[{arm}]": n[d, k],
+                f"prob_best[{arm}]": prob_best[d, k],
+                f"expected_loss[{arm}]": loss[d, k],
+            }
         rows.append(row)
     p_srm = srm_pvalue(n[-1], rule.allocation)
     exit_code = EXIT_CONTINUE if decision.action == "continue" else EXIT_DECIDED
@@ -122,7 +129,8 @@ def check(daily: pd.DataFrame, rule: StoppingRule, *, prior_alpha=1.0, prior_bet
         decision = Decision(
             "halt: sample ratio mismatch",
             f"the observed split {dict(zip(arms, n[-1].astype(int), strict=True))} is implausible under the planned "
-            f"allocation (chi-square p = {p_srm:.2g} < {rule.srm_alpha}); fix the assignment before trusting any result",
+            f"allocation (chi-square p = {p_srm:.2g} < {rule.srm_alpha}); fix the assignment before trusting "
+            "any result",
             decision.criteria,
         )
         exit_code = EXIT_SRM
@@ -180,12 +188,18 @@ def operating_characteristics(
             wrong = ships if lift <= 0 else ~ships
             realised = np.where(ships == (rates[1] > rates[0]), 0.0, regret) if lift != 0 else np.zeros(n_sims)
             mean_days = float(np.mean(duration)) if duration is not None else float(max_days)
-            rows.append({
-                "true_lift": lift, "procedure": name, "ship_rate": float(np.mean(ships)),
-                "wrong_decision_rate": float(np.mean(wrong)), "mean_realised_loss": float(realised.mean()),
-                "mean_threshold": float(np.mean(eps)) if rule.relative else rule.threshold,
-                "mean_days": mean_days, "days_saved": max_days - mean_days,
-                "stopped_early_rate": float(stopped.any(axis=1).mean()) if duration is not None else 0.0,
-                "n_sims": n_sims,
-            })
+            rows.append(
+                {
+                    "true_lift": lift,
+                    "procedure": name,
+                    "ship_rate": float(np.mean(ships)),
+                    "wrong_decision_rate": float(np.mean(wrong)),
+                    "mean_realised_loss": float(realised.mean()),
+                    "mean_threshold": float(np.mean(eps)) if rule.relative else rule.threshold,
+                    "mean_days": mean_days,
+                    "days_saved": max_days - mean_days,
+                    "stopped_early_rate": float(stopped.any(axis=1).mean()) if duration is not None else 0.0,
+                    "n_sims": n_sims,
+                }
+            )
     return pd.DataFrame(rows)

@@ -54,6 +54,12 @@ def simulate_regret(
             y += rng.binomial(sent, rates)
             n += sent
             regret[name] += float(sent @ gap)
-            rows.append({"period": t + 1, "policy": name, "cumulative_regret": regret[name],
-                         **{f"share[{i}]": s for i, s in enumerate(w)}})
+            rows.append(
+                {
+                    "period": t + 1,
+                    "policy": name,
+                    "cumulative_regret": regret[name],
+                    **{f"share[{i}]": s for i, s in enumerate(w)},
+                }
+            )
     return pd.DataFrame(rows)

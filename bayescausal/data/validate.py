@@ -49,8 +49,10 @@ def require_nonnegative(frame: pd.DataFrame, columns: Iterable[str], *, what: st
     for col in columns:
         bad = frame[col].to_numpy(dtype=float) < 0
         if bad.any():
-            raise DataError(f"{what}: column '{col}' has {bad.sum()} negative value(s) (rows {_show(frame.index[bad])}); "
-                            "counts and amounts must be >= 0.")
+            raise DataError(
+                f"{what}: column '{col}' has {bad.sum()} negative value(s) (rows {_show(frame.index[bad])}); "
+                "counts and amounts must be >= 0."
+            )
 
 
 def require_integer(frame: pd.DataFrame, columns: Iterable[str], *, what: str = "data") -> None:
@@ -58,8 +60,9 @@ def require_integer(frame: pd.DataFrame, columns: Iterable[str], *, what: str = 
         values = frame[col].to_numpy(dtype=float)
         bad = values != np.round(values)
         if bad.any():
-            raise DataError(f"{what}: column '{col}' holds counts but has non-integer values "
-                            f"{_show(frame.loc[bad, col])}.")
+            raise DataError(
+                f"{what}: column '{col}' holds counts but has non-integer values {_show(frame.loc[bad, col])}."
+            )
 
 
 def require_at_most(frame: pd.DataFrame, small: str, large: str, *, what: str = "data") -> None:

@@ -21,8 +21,9 @@ def standard_figures(result: Result) -> dict:
     if result.roi is not None:
         figs["Decision: posterior ROI / incremental profit"] = partial(roi_distribution, result)
     if result.sampled is not None and "sample_stats" in result.sampled.children:
-        params = list(result.diagnostics.table["parameter"].head(MAX_TRACE_PARAMS)) if len(
-            result.diagnostics.table) else []
+        params = (
+            list(result.diagnostics.table["parameter"].head(MAX_TRACE_PARAMS)) if len(result.diagnostics.table) else []
+        )
         if params:
             figs["Diagnostics: trace and rank plots"] = partial(trace_rank, result.sampled, params)
         if "energy" in result.sampled["sample_stats"]:
@@ -39,8 +40,12 @@ def roi_distribution(result: Result):
     est = roi.roi if key == "roi" else roi.incremental_profit
     ax.axvspan(est.hdi_low, est.hdi_high, color="C0", alpha=0.08, label=f"{est.hdi_prob:.0%} HDI")
     if key == "roi":
-        ax.axvline(roi.hurdle_roi, color="C3", ls="--",
-                   label=f"hurdle {roi.hurdle_roi:.0%}: P(ROI > hurdle) = {roi.prob_roi_above_hurdle:.3f}")
+        ax.axvline(
+            roi.hurdle_roi,
+            color="C3",
+            ls="--",
+            label=f"hurdle {roi.hurdle_roi:.0%}: P(ROI > hurdle) = {roi.prob_roi_above_hurdle:.3f}",
+        )
         ax.set_xlabel("ROI = (incremental revenue x margin - cost) / cost")
     else:
         ax.axvline(0, color="C3", ls="--", label=f"P(profit > 0) = {np.mean(x > 0):.3f}")

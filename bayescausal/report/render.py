@@ -54,8 +54,13 @@ def html_table(frame: pd.DataFrame, index: bool = True) -> str:
     for idx, row in frame.iterrows():
         cells = ([f"<td>{_fmt(idx)}</td>"] if index else []) + [f"<td>{_fmt(v)}</td>" for v in row]
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return ("<table><thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in head)
-            + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+    return (
+        "<table><thead><tr>"
+        + "".join(f"<th>{html.escape(h)}</th>" for h in head)
+        + "</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
 
 
 def md_table(frame: pd.DataFrame, index: bool = True) -> str:
@@ -77,30 +82,53 @@ def figure_png(fig) -> bytes:
 
 
 def _checks_frame(result: Result) -> pd.DataFrame:
-    return pd.DataFrame(
-        [{"check": c.name, "verdict": "pass" if c.passed else "FAIL", "detail": c.detail} for c in result.checks]
-    ).set_index("check") if result.checks else pd.DataFrame()
+    return (
+        pd.DataFrame(
+            [{"check": c.name, "verdict": "pass" if c.passed else "FAIL", "detail": c.detail} for c in result.checks]
+        ).set_index("check")
+        if result.checks
+        else pd.DataFrame()
+    )
 
 
 def _diagnostics_frame(result: Result) -> pd.DataFrame:
     d = result.diagnostics.to_dict()
-    rows = {k: d[k] for k in ("method", "passed", "max_rhat", "min_ess_bulk", "min_ess_tail", "divergences",
-                              "min_bfmi", "treedepth_fraction")}
+    rows = {
+        k: d[k]
+        for k in (
+            "method",
+            "passed",
+            "max_rhat",
+            "min_ess_bulk",
+            "min_ess_tail",
+            "divergences",
+            "min_bfmi",
+            "treedepth_fraction",
+        )
+    }
     return pd.DataFrame({"value": rows}).rename_axis("diagnostic")
 
 
 def render_html(result: Result, figures: dict[str, bytes], spec_text: str | None) -> str:
     d = result.diagnostics
-    parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(result.title)}</title>"
-             f"<style>{CSS}</style></head><body>", f"<h1>{html.escape(result.title)}</h1>"]
+    parts = [
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(result.title)}</title>"
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>{html.escape(result.title)}</h1>",
+    ]
     if not d.passed:
-        parts.append("<div class='banner'>NOT CONVERGED — do not act on this result. "
-                     + html.escape("; ".join(d.problems)) + "</div>")
+        parts.append(
+            "<div class='banner'>NOT CONVERGED — do not act on this result. "
+            + html.escape("; ".join(d.problems))
+            + "</div>"
+        )
     failed = [c for c in result.checks if not c.passed]
     if failed:
         parts.append("<div class='warn'>Failed checks: " + html.escape("; ".join(c.name for c in failed)) + "</div>")
-    parts.append(f"<div class='decision'>Decision: <b>{html.escape(result.decision.action)}</b><br>"
-                 f"{html.escape(result.decision.reason)}</div>")
+    parts.append(
+        f"<div class='decision'>Decision: <b>{html.escape(result.decision.action)}</b><br>"
+        f"{html.escape(result.decision.reason)}</div>"
+    )
     if result.roi is not None:
         r = result.roi
         rows = {"incremental revenue": r.incremental_revenue, "incremental profit": r.incremental_profit}
@@ -109,16 +137,21 @@ def render_html(result: Result, figures: dict[str, bytes], spec_text: str | None
         parts.append("<h2>Posterior ROI</h2>")
         parts.append(html_table(estimates_frame(rows)))
         if r.prob_roi_above_hurdle is not None:
-            parts.append(f"<p>P(ROI &gt; {r.hurdle_roi:.0%}) = <b>{r.prob_roi_above_hurdle:.3f}</b> "
-                         f"(margin {r.margin_rate:g}, cost {r.cost:,.2f})</p>")
+            parts.append(
+                f"<p>P(ROI &gt; {r.hurdle_roi:.0%}) = <b>{r.prob_roi_above_hurdle:.3f}</b> "
+                f"(margin {r.margin_rate:g}, cost {r.cost:,.2f})</p>"
+            )
     ordered = sorted(figures, key=lambda k: not k.startswith("Decision"))
     for name in [k for k in ordered if k.startswith("Decision")]:
         parts.append(_img(name, figures[name]))
     parts.append("<h2>Estimates</h2>")
     parts.append(html_table(estimates_frame(result.estimates)))
-    parts.append(f"<p class='muted'>mean, median, sd and the {next(iter(result.estimates.values())).hdi_prob:.0%}"
-                 " highest-density interval of each quantity; prob_positive = P(quantity &gt; 0).</p>"
-                 if result.estimates else "")
+    parts.append(
+        f"<p class='muted'>mean, median, sd and the {next(iter(result.estimates.values())).hdi_prob:.0%}"
+        " highest-density interval of each quantity; prob_positive = P(quantity &gt; 0).</p>"
+        if result.estimates
+        else ""
+    )
     for name in [k for k in ordered if not k.startswith(("Decision", "Diagnostics"))]:
         parts.append(f"<h2>{html.escape(name)}</h2>" + _img(name, figures[name]))
     for name, table in result.tables.items():
@@ -127,22 +160,27 @@ def render_html(result: Result, figures: dict[str, bytes], spec_text: str | None
         parts.append("<h2>Checks</h2>" + html_table(_checks_frame(result)))
     parts.append("<h2>Diagnostics</h2>")
     verdict = "<span class='ok'>passed</span>" if d.passed else "<span class='fail'>FAILED</span>"
-    parts.append(f"<p>Verdict: {verdict} (thresholds: R-hat ≤ {d.thresholds.max_rhat}, ESS ≥ "
-                 f"{d.thresholds.min_ess:.0f}, divergences ≤ {d.thresholds.max_divergences})</p>")
+    parts.append(
+        f"<p>Verdict: {verdict} (thresholds: R-hat ≤ {d.thresholds.max_rhat}, ESS ≥ "
+        f"{d.thresholds.min_ess:.0f}, divergences ≤ {d.thresholds.max_divergences})</p>"
+    )
     parts.append(html_table(_diagnostics_frame(result)))
     if len(d.table):
-        parts.append("<details><summary>Per-parameter R-hat and ESS</summary>"
-                     + html_table(d.table, index=False) + "</details>")
+        parts.append(
+            "<details><summary>Per-parameter R-hat and ESS</summary>" + html_table(d.table, index=False) + "</details>"
+        )
     for name in [k for k in ordered if k.startswith("Diagnostics")]:
         parts.append(_img(name, figures[name]))
     if result.notes:
-        parts.append("<h2>Method notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in result.notes)
-                     + "</ul>")
+        parts.append(
+            "<h2>Method notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in result.notes) + "</ul>"
+        )
     if spec_text:
         parts.append("<h2>Analysis spec</h2><pre>" + html.escape(spec_text) + "</pre>")
     prov = {"inputs": result.inputs, "timings (s)": result.timings}
-    parts.append("<h2>Data provenance and versions</h2><pre>" + html.escape(json.dumps(prov, indent=2, default=str))
-                 + "</pre>")
+    parts.append(
+        "<h2>Data provenance and versions</h2><pre>" + html.escape(json.dumps(prov, indent=2, default=str)) + "</pre>"
+    )
     parts.append("</body></html>")
     return "\n".join(parts)
 

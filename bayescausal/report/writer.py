@@ -54,6 +54,7 @@ def summary_json(result: Result) -> str:
 
 def _serialisable(tree: xr.DataTree) -> xr.DataTree:
     """Drop object-dtype variables (e.g. sampler messages) that netCDF cannot store."""
+
     def clean(ds: xr.Dataset) -> xr.Dataset:
         return ds.drop_vars([k for k, v in ds.variables.items() if v.dtype == object])
 
@@ -75,8 +76,10 @@ def _slug(name: str) -> str:
 
 def _require_writable(out_dir: Path, force: bool) -> None:
     if out_dir.exists() and not force:
-        raise ReportExistsError(f"report folder {out_dir} already exists; choose another --out or pass --force "
-                                "to replace it (the old report is kept until the new one is complete)")
+        raise ReportExistsError(
+            f"report folder {out_dir} already exists; choose another --out or pass --force "
+            "to replace it (the old report is kept until the new one is complete)"
+        )
 
 
 def _swap_into_place(tmp: Path, out_dir: Path) -> None:
@@ -124,8 +127,9 @@ def write_report(result: Result, out_dir: str | Path, *, force: bool = False, sp
     return out_dir
 
 
-def write_index(out_dir: str | Path, entries: list[dict], *, title: str = "bayescausal demo",
-                force: bool = False) -> Path:
+def write_index(
+    out_dir: str | Path, entries: list[dict], *, title: str = "bayescausal demo", force: bool = False
+) -> Path:
     """An index page linking several reports already inside `out_dir` (entries: name, path, decision, passed)."""
     out_dir = Path(out_dir)
     rows = "".join(
@@ -136,11 +140,13 @@ def write_index(out_dir: str | Path, entries: list[dict], *, title: str = "bayes
     )
     from bayescausal.report.render import CSS
 
-    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>"
-            "<p>Every model family that exists in this version, run end to end on shipped data.</p>"
-            "<table><thead><tr><th>analysis</th><th>decision</th><th>diagnostics</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table></body></html>")
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>"
+        "<p>Every model family that exists in this version, run end to end on shipped data.</p>"
+        "<table><thead><tr><th>analysis</th><th>decision</th><th>diagnostics</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></body></html>"
+    )
     tmp = out_dir / ".index.html.tmp"
     tmp.write_text(page)
     tmp.replace(out_dir / "index.html")

@@ -29,8 +29,13 @@ class ABTruth:
 
 
 def make_truth(
-    *, n_segments: int = 6, baseline: float = 0.05, mean_relative_lift: float = 0.08, lift_sd: float = 0.1,
-    arms: tuple[str, ...] = ("control", "treatment"), seed: int = 0,
+    *,
+    n_segments: int = 6,
+    baseline: float = 0.05,
+    mean_relative_lift: float = 0.08,
+    lift_sd: float = 0.1,
+    arms: tuple[str, ...] = ("control", "treatment"),
+    seed: int = 0,
 ) -> ABTruth:
     """Segments whose baselines and log-odds lifts vary around common values (the pooling model's world)."""
     rng = np.random.default_rng(seed)
@@ -42,8 +47,9 @@ def make_truth(
     return ABTruth(names, tuple(arms), 1 / (1 + np.exp(-eta)), share, np.log(40.0), 0.8)
 
 
-def simulate_events(truth: ABTruth, *, users: int, days: int = 14, seed: int = 0,
-                    allocation: np.ndarray | None = None) -> pd.DataFrame:
+def simulate_events(
+    truth: ABTruth, *, users: int, days: int = 14, seed: int = 0, allocation: np.ndarray | None = None
+) -> pd.DataFrame:
     """One row per user: user, arm, segment, converted, revenue, timestamp."""
     rng = np.random.default_rng(seed)
     k = len(truth.arms)
@@ -54,11 +60,13 @@ def simulate_events(truth: ABTruth, *, users: int, days: int = 14, seed: int = 0
     revenue = np.where(converted, rng.lognormal(truth.order_log_mean, truth.order_log_sd, users), 0.0)
     start = np.datetime64("2026-01-05T00:00")
     minutes = rng.integers(0, days * 24 * 60, size=users)
-    return pd.DataFrame({
-        "user": np.arange(users),
-        "arm": np.asarray(truth.arms)[arm],
-        "segment": np.asarray(truth.segments)[seg],
-        "converted": converted.astype(int),
-        "revenue": np.round(revenue, 2),
-        "timestamp": start + minutes.astype("timedelta64[m]"),
-    })
+    return pd.DataFrame(
+        {
+            "user": np.arange(users),
+            "arm": np.asarray(truth.arms)[arm],
+            "segment": np.asarray(truth.segments)[seg],
+            "converted": converted.astype(int),
+            "revenue": np.round(revenue, 2),
+            "timestamp": start + minutes.astype("timedelta64[m]"),
+        }
+    )

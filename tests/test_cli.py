@@ -1,0 +1,161 @@
+"""The command line: --help everywhere, the JSON contract, exit codes, errors that name the fix."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from bayescausal.cli import build_parser, main
+
+CONTRACT_ESTIMATE = {"mean", "median", "sd", "hdi_low", "hdi_high", "hdi_prob", "prob_positive"}
+
+
+@pytest.fixture
+def ab_csv(tmp_path):
+    path = tmp_path / "ab.csv"
+    pd.DataFrame({"arm": ["A", "B", "C"], "visitors": [10_000, 10_000, 10_000], "conversions": [500, 580, 510]}).to_csv(
+        path, index=False
+    )
+    return path
+
+
+def run_json(capsys, argv):
+    code = main(argv)
+    out = capsys.readouterr().out
+    return code, json.loads(out)
+
+
+def test_help_everywhere(capsys):
+    for argv in (
+        ["--help"],
+        ["run", "--help"],
+        ["ab", "--help"],
+        ["ab", "analyze", "--help"],
+        ["ab", "check", "--help"],
+        ["ab", "simulate", "--help"],
+        ["ab", "allocate", "--help"],
+        ["report", "--help"],
+        ["demo", "--help"],
+    ):
+        with pytest.raises(SystemExit) as exc:
+            build_parser().parse_args(argv)
+        assert exc.value.code == 0
+        text = capsys.readouterr().out
+        assert "example" in text
+
+
+def test_ab_analyze_json_contract(capsys, ab_csv, tmp_path):
+    code, s = run_json(
+        capsys,
+        [
+            "ab",
+            "analyze",
+            str(ab_csv),
+            "--json",
+            "--out",
+            str(tmp_path / "rep"),
+            "--value-per-conversion",
+            "40",
+            "--cost",
+            "1000",
+            "--margin",
+            "0.5",
+        ],
+    )
+    assert code == 0
+    assert s["kind"] == "ab" and set(s["decision"]) >= {"action", "reason"}
+    assert set(s["diagnostics"]) >= {"passed", "max_rhat", "min_ess_bulk", "min_ess_tail", "divergences"}
+    for arm in ("A", "B", "C"):
+        assert set(s["arms"][arm]) >= {"prob_best", "expected_loss", "posterior_mean"}
+    assert sum(s["arms"][a]["prob_best"] for a in "ABC") == pytest.approx(1.0, abs=1e-9)
+    assert set(s["estimates"]["lift_B"]) >= CONTRACT_ESTIMATE and set(s["estimates"]["lift_C"]) >= CONTRACT_ESTIMATE
+    assert s["arms"]["A"]["posterior_mean"] == pytest.approx(501 / 10_002)
+    assert s["roi"]["prob_roi_above_hurdle"] is not None
+    assert set(s["inputs"]) >= {"data_fingerprint", "spec_hash", "seed"} and "pymc" in s["versions"]
+    assert (tmp_path / "rep" / "index.html").exists()
+
+
+def test_prior_flags_change_the_posterior(capsys, ab_csv):
+    _, s = run_json(
+        capsys, ["ab", "analyze", str(ab_csv), "--json", "--no-report", "--prior-alpha", "10", "--prior-beta", "90"]
+    )
+    assert s["arms"]["A"]["posterior_mean"] == pytest.approx(510 / 10_100)
+
+
+def test_bad_input_exits_2_with_a_message(capsys, tmp_path):
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"arm": ["A", "B"], "visitors": [10, 10], "conversions": [11, 2]}).to_csv(bad, index=False)
+    assert main(["ab", "analyze", str(bad), "--no-report"]) == 2
+    assert "'conversions' exceeds 'visitors'" in capsys.readouterr().err
+    assert main(["ab", "analyze", str(tmp_path / "missing.csv")]) == 2
+    assert main(["ab", "analyze", str(bad), "--col", "arm"]) == 2
+
+
+def test_existing_report_needs_force(capsys, ab_csv, tmp_path):
+    out = tmp_path / "rep"
+    assert main(["ab", "analyze", str(ab_csv), "--out", str(out), "--segments", "none"]) == 0
+    assert main(["ab", "analyze", str(ab_csv), "--out", str(out)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main(["ab", "analyze", str(ab_csv), "--out", str(out), "--force"]) == 0
+
+
+def test_check_exit_codes(capsys, tmp_path):
+    rows = []
+    for day in range(1, 11):
+        rows += [
+            {"day": day, "arm": "A", "visitors": 3000 * day, "conversions": 150 * day},
+            {"day": day, "arm": "B", "visitors": 3000 * day, "conversions": 195 * day},
+        ]
+    path = tmp_path / "daily.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    code, s = run_json(capsys, ["ab", "check", str(path), "--json", "--no-report"])
+    assert code == 0 and s["decision"]["action"] == "ship B" and s["exit_code"] == 0
+    code, s = run_json(capsys, ["ab", "check", str(path), "--json", "--no-report", "--min-days", "20"])
+    assert code == 4 and s["decision"]["action"] == "continue"
+    code, s = run_json(capsys, ["ab", "check", str(path), "--json", "--no-report", "--allocation", "0.6,0.4"])
+    assert code == 5
+
+
+def test_simulate_and_allocate(capsys, ab_csv):
+    code, s = run_json(
+        capsys, ["ab", "simulate", "--sims", "50", "--days", "10", "--lifts=0,0.1", "--json", "--no-report"]
+    )
+    assert code == 0 and len(s["operating_characteristics"]) == 4
+    code, s = run_json(capsys, ["ab", "allocate", str(ab_csv), "--json", "--no-report", "--floor", "0.05"])
+    assert code == 0 and sum(s["allocation"].values()) == pytest.approx(1.0) and min(s["allocation"].values()) >= 0.05
+
+
+@pytest.mark.slow
+def test_run_spec_that_does_not_converge_exits_3_with_banner(capsys, tmp_path):
+    spec = tmp_path / "broken.toml"
+    out = tmp_path / "broken"
+    spec.write_text(f"""
+kind = "ab"
+name = "broken"
+[data]
+dataset = "simulated-ab"
+[sampler]
+draws = 30
+tune = 10
+chains = 2
+[output]
+dir = "{out}"
+""")
+    assert main(["run", str(spec)]) == 3
+    assert "NOT CONVERGED" in capsys.readouterr().err
+    page = (out / "index.html").read_text()
+    assert "class='banner'>NOT CONVERGED" in page
+    assert json.loads((out / "summary.json").read_text())["diagnostics"]["passed"] is False
+    assert main(["run", str(spec), "--force", "--allow-unconverged", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["diagnostics"]["passed"] is False
+
+
+def test_report_command_and_module_entry(capsys, ab_csv, tmp_path):
+    main(["ab", "analyze", str(ab_csv), "--out", str(tmp_path / "r")])
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "r")]) == 0
+    assert "Decision:" in capsys.readouterr().out
+    proc = subprocess.run([sys.executable, "-m", "bayescausal", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and "bayescausal" in proc.stdout

@@ -1,0 +1,57 @@
+import pytest
+
+from bayescausal.errors import SpecError
+from bayescausal.spec import load_spec, parse_spec
+
+GOOD = {"kind": "ab", "name": "t", "data": {"dataset": "simulated-ab"}}
+
+
+def test_good_spec_and_stable_hash():
+    a = parse_spec(GOOD)
+    b = parse_spec(dict(GOOD))
+    assert a.hash == b.hash and a.hash.startswith("sha256:")
+    assert parse_spec(GOOD | {"sampler": {"seed": 2}}).hash != a.hash
+    assert str(a.out_dir) == "reports/t"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (GOOD | {"colour": "red"}, "unknown key 'colour' in the spec"),
+        (GOOD | {"sampler": {"draws": "many"}}, r"\[sampler\].draws: expected int, got str"),
+        (GOOD | {"sampler": {"chians": 4}}, "unknown key 'chians' in \\[sampler\\]"),
+        (GOOD | {"sampler": {"draws": True}}, "expected int, got bool"),
+        (GOOD | {"model": {"prior_alpha": "1"}}, r"\[model\].prior_alpha: expected number"),
+        (GOOD | {"model": {"segmnets": "none"}}, "unknown key 'segmnets' in \\[model\\]"),
+        (GOOD | {"business": {"margin": 0.3}}, "unknown key 'margin' in \\[business\\]"),
+        (GOOD | {"columns": {"arm": 3}}, r"\[columns\].arm: expected str"),
+        ({"name": "t", "data": {"dataset": "x"}}, "needs a top-level 'kind'"),
+        (GOOD | {"kind": "xyz"}, "kind 'xyz' is not one of"),
+        (GOOD | {"data": {}}, "exactly one of 'path'"),
+        (GOOD | {"data": {"path": "a.csv", "dataset": "b"}}, "exactly one of 'path'"),
+        (GOOD | {"data": {"path": "a.csv", "format": "wide"}}, "format must be"),
+    ],
+)
+def test_spec_errors_name_the_key(raw, message):
+    with pytest.raises(SpecError, match=message):
+        parse_spec(raw)
+
+
+def test_load_spec_reports_toml_errors(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("kind = 'ab'\nname = \n")
+    with pytest.raises(SpecError, match="not valid TOML"):
+        load_spec(bad)
+    with pytest.raises(SpecError, match="not found"):
+        load_spec(tmp_path / "missing.toml")
+
+
+def test_option_values_are_validated_when_built():
+    from bayescausal.runner import ab_options
+
+    with pytest.raises(SpecError, match="segments must be"):
+        ab_options(parse_spec(GOOD | {"model": {"segments": "deep"}}))
+    with pytest.raises(SpecError, match="margin_rate must be in"):
+        ab_options(parse_spec(GOOD | {"business": {"margin_rate": 1.5}}))
+    with pytest.raises(SpecError, match="probability"):
+        ab_options(parse_spec(GOOD | {"business": {"min_prob_positive": 2.0}}))
