@@ -49,7 +49,7 @@ def _add_output(p: argparse.ArgumentParser, default_out: str | None = None) -> N
 
 def _add_sampler(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("sampler (only for models fitted with NUTS, e.g. segment pooling)")
-    g.add_argument("--draws", type=int, default=1000, help="posterior draws per chain")
+    g.add_argument("--draws", type=int, default=2000, help="posterior draws per chain")
     g.add_argument("--tune", type=int, default=1000, help="tuning steps per chain")
     g.add_argument("--chains", type=int, default=4, help="number of chains (>= 2 to check convergence)")
     g.add_argument("--seed", type=int, default=0, help="random seed: same seed, same numbers")

@@ -166,7 +166,7 @@ def pipeline_speed(quick: bool) -> pd.DataFrame:
         d = diagnose(fit.posterior, ["lift", "tau"])
         rows.append(
             {
-                "task": f"100 segments: logit-normal NUTS, 4x1000 draws incl. compile (R-hat {d.max_rhat:.3f}, "
+                "task": f"100 segments: logit-normal NUTS, 4x2000 draws incl. compile (R-hat {d.max_rhat:.3f}, "
                 f"min ESS {d.min_ess_bulk:.0f})",
                 "seconds": secs,
                 "target": "< 30",

@@ -27,7 +27,7 @@ OPTIONS = ABOptions(
     rule=DecisionRule(min_prob_positive=0.9, hurdle_roi=0.05, min_prob_roi=0.5),
     business=Business(margin_rate=0.35, cost=15_000.0),
 )
-SAMPLER = SamplerSettings(draws=1000, tune=1000, chains=4, seed=1)
+SAMPLER = SamplerSettings(draws=2000, tune=1000, chains=4, seed=1)
 OUT = "reports/ab_test_script"
 # --------------------------------------------------------------------------------------------
 

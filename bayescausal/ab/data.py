@@ -126,12 +126,12 @@ def aggregate_events(
     conv = events[converted].to_numpy(dtype=float)
     if not np.isin(conv, (0.0, 1.0)).all():
         raise DataError(f"A/B events: '{converted}' must be 0/1 (or True/False) per user.")
-    arm_codes, arm_names = pd.factorize(events[arm].astype(str), sort=False)
+    arm_codes, arm_names = _codes(events[arm], column=arm)
     if user:
         _require_one_arm_per_user(events[user], arm_codes)
     keys = {"arm": (arm_codes, arm_names)}
     if segment:
-        keys["segment"] = pd.factorize(events[segment].astype(str), sort=True)
+        keys["segment"] = _codes(events[segment], column=segment, sort=True)
     if timestamp:
         days = pd.to_datetime(events[timestamp], errors="coerce")
         if days.isna().any():
@@ -169,14 +169,28 @@ def aggregate_events(
     return out
 
 
+def _codes(values: pd.Series, *, column: str, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and labels of a grouping column (free for categoricals)."""
+    if values.isna().any():
+        raise DataError(f"A/B events: column '{column}' has {values.isna().sum()} missing values; label or drop them.")
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(), values.cat.categories.astype(str).to_numpy()
+    codes, names = pd.factorize(values.astype(str), sort=sort)
+    return codes, np.asarray(names)
+
+
 def _require_one_arm_per_user(users: pd.Series, arm_codes: np.ndarray) -> None:
     """Every user in exactly one arm (checked in O(n) with bincount: arm code variance per user)."""
-    user_codes, user_names = pd.factorize(users)
+    values = users.to_numpy()
+    if values.dtype.kind in "iu" and values.size and values.min() >= 0 and values.max() < 4 * values.size:
+        user_codes, user_names = values, np.arange(values.max() + 1)  # dense integer ids: no hashing needed
+    else:
+        user_codes, user_names = pd.factorize(users)
     a = arm_codes.astype(float)
     n = np.bincount(user_codes)
     s = np.bincount(user_codes, a)
     ss = np.bincount(user_codes, a * a)
-    mixed = np.flatnonzero(n * ss - s * s > 0.5)
+    mixed = np.flatnonzero(n * ss - s * s > 0.5)  # zero for users seen in one arm only (or never)
     if mixed.size:
         raise DataError(
             f"A/B events: {mixed.size} user(s) appear in more than one arm (e.g. {_names(user_names[mixed[:3]])}); "

@@ -208,7 +208,7 @@ def _segments_frame(truth, visitors_per_cell, seed):
 def test_pooled_segment_lifts_beat_unpooled_and_are_reproducible():
     truth = make_truth(n_segments=12, baseline=0.05, mean_relative_lift=0.1, lift_sd=0.1, seed=3)
     seg = _segments_frame(truth, 3_000, seed=4)
-    settings = SamplerSettings(seed=5)  # the defaults: 4 chains x 1000 draws
+    settings = SamplerSettings(seed=5)  # the defaults: 4 chains x 2000 draws
     fit = fit_segment_lifts(seg, list(truth.arms), settings)
     assert diagnose(fit.posterior, ["base", "lift", "tau"]).passed
     true_lift = truth.segment_lifts[:, 0]
