@@ -280,6 +280,11 @@ def _emit(result, args, *, spec_text: str | None = None, default_name: str = "an
             print(f"\nReport: {Path(result.inputs['report']) / 'index.html'}")
 
 
+def _show_sampler_progress(args) -> bool:
+    """The sampler's progress bar, on an interactive terminal only (never in --json mode)."""
+    return sys.stderr.isatty() and not getattr(args, "json", False)
+
+
 def _converged_exit(result, allow: bool) -> int:
     if result.diagnostics.passed:
         return EXIT_OK
@@ -298,7 +303,7 @@ def cmd_run(args) -> int:
 
     spec = load_spec(args.spec)
     _stage(f"running spec '{spec.name}' ({spec.kind})")
-    result = run_spec(spec, progress=_stage, sampler_progress=args.progress)
+    result = run_spec(spec, progress=_stage, sampler_progress=args.progress or _show_sampler_progress(args))
     args.out = args.out or str(spec.out_dir)
     _emit(result, args, spec_text=spec.source_text)
     return _converged_exit(result, args.allow_unconverged)
@@ -355,7 +360,7 @@ def cmd_ab(args) -> int:
         from bayescausal.runner import run_ab
 
         spec = _ab_spec(args, {"path": args.data, "format": "events" if args.events else "aggregated"})
-        result = run_ab(spec, progress=_stage)
+        result = run_ab(spec, progress=_stage, sampler_progress=_show_sampler_progress(args))
         _emit(result, args, default_name=f"ab_{spec.name}")
         return _converged_exit(result, args.allow_unconverged)
 

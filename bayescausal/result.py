@@ -16,6 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from bayescausal.diagnostics import Diagnostics
+from bayescausal.errors import ConvergenceError
 from bayescausal.estimates import Estimate
 from bayescausal.roi import Decision, RoiSummary
 
@@ -57,6 +58,12 @@ class Result:
     @property
     def converged(self) -> bool:
         return self.diagnostics.passed
+
+    def raise_if_unconverged(self) -> Result:
+        """For scripts that must not act on an unconverged fit: raise ConvergenceError, else return self."""
+        if not self.diagnostics.passed:
+            raise ConvergenceError(f"{self.title}: " + "; ".join(self.diagnostics.problems))
+        return self
 
     def to_json(self) -> dict[str, Any]:
         """The machine-readable summary (stable contract: changing it is a breaking change)."""

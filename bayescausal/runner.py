@@ -79,7 +79,10 @@ def ab_options(spec: Spec):
 
     model = dict(spec.model)
     if "allocation" in model:
-        model["allocation"] = tuple(float(x) for x in model["allocation"])
+        shares = model["allocation"]
+        if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in shares):
+            raise SpecError(f"[model].allocation: expected a list of numbers (e.g. [0.5, 0.5]), got {shares!r}")
+        model["allocation"] = tuple(float(x) for x in shares)
     extra = {
         k: spec.business[k]
         for k in ("threshold", "threshold_relative", "traffic", "value_per_conversion")

@@ -8,7 +8,7 @@ import pytest
 
 from bayescausal.ab.analysis import ABOptions, analyze
 from bayescausal.ab.data import validate_aggregated
-from bayescausal.errors import ReportExistsError
+from bayescausal.errors import ConvergenceError, ReportExistsError
 from bayescausal.report import writer
 from bayescausal.report.writer import read_posterior, write_report
 
@@ -85,5 +85,7 @@ def test_unconverged_result_gets_the_banner(tmp_path, result):
         page = (write_report(result, tmp_path / "r") / "index.html").read_text()
         assert "class='banner'>NOT CONVERGED" in page and "max R-hat 1.2" in page
         assert "NOT CONVERGED" in result.summary()
+        with pytest.raises(ConvergenceError, match="max R-hat 1.2"):
+            result.raise_if_unconverged()
     finally:
         result.diagnostics.passed, result.diagnostics.problems = True, []

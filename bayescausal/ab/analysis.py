@@ -8,6 +8,7 @@ uses the primary metric (revenue per user when revenue is present, else conversi
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Literal
@@ -23,7 +24,7 @@ from bayescausal.ab.data import arm_totals, segment_totals
 from bayescausal.ab.hierarchy import beta_binomial_grid, fit_segment_lifts
 from bayescausal.ab.revenue import fit_revenue
 from bayescausal.ab.sequential import srm_pvalue
-from bayescausal.errors import SpecError
+from bayescausal.errors import ConvergenceWarning, SpecError
 from bayescausal.estimates import from_distribution, from_draws
 from bayescausal.result import Check, Result
 from bayescausal.roi import Business, DecisionRule, decide, summarise_roi
@@ -169,6 +170,10 @@ def analyze(
             "revenue_per_user": (("chain", "draw", "arm"), rpu[None]),
         }
         figures["Revenue per user"] = partial(plots.draw_densities, arms, rpu, "revenue per user")
+        if revenue.ppc_draws:
+            figures["Posterior predictive check: order values"] = partial(
+                plots.order_value_ppc, revenue.ppc_draws, revenue.ppc_observed
+            )
         timings["revenue_s"] = time.perf_counter() - t1
 
     metric = opt.metric if opt.metric != "auto" else ("revenue" if revenue is not None else "conversion")
@@ -249,10 +254,29 @@ def analyze(
                 method=f"NUTS ({sampler.sampler}), segment hierarchy",
             )
             tree["segments"] = sampled = pooled.posterior
+            if not diagnostics.passed:
+                warnings.warn(
+                    "segment hierarchy NOT CONVERGED: " + "; ".join(diagnostics.problems),
+                    ConvergenceWarning,
+                    stacklevel=2,
+                )
             for arm in arms[1:]:
                 tau = pooled.posterior["posterior"]["tau"].sel(treatment=arm).values
                 estimates[f"segment_spread_{arm}"] = from_draws(tau, signed=False, ess=None)
             tables["segments"], tables["segment_spread"] = pooled.table, pooled.spread
+            inside = (pooled.ppc["observed"] >= pooled.ppc["predicted_low"]) & (
+                pooled.ppc["observed"] <= pooled.ppc["predicted_high"]
+            )
+            checks.append(
+                Check(
+                    "segment model PPC",
+                    bool(inside.mean() >= 0.8),
+                    f"{inside.mean():.0%} of segment x arm conversion counts fall inside their 94% posterior "
+                    "predictive interval (expect about 94%; below 80% means the hierarchy misfits)",
+                    {"coverage": float(inside.mean())},
+                )
+            )
+            figures["Posterior predictive check: segment conversions"] = partial(plots.segment_ppc, pooled.ppc)
             notes.append(
                 f"segments: {pooled.method}; per-segment lifts shrink toward the common lift by the "
                 "learned between-segment spread (tau, log-odds)"

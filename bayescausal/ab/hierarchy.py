@@ -34,6 +34,7 @@ class SegmentLifts:
     spread: pd.DataFrame  # between-segment sd of the log-odds lift, per treatment arm
     lift_draws: np.ndarray  # (draws, segment, treatment), absolute rate difference
     method: str
+    ppc: pd.DataFrame  # per cell: observed conversions and the 94% posterior predictive interval
 
 
 def _cell_matrix(seg: pd.DataFrame, arms: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -98,7 +99,28 @@ def fit_segment_lifts(
             for k, t in enumerate(arms[1:])
         ]
     )
-    return SegmentLifts(idata, table, spread, rate[:, :, 1:] - rate[:, :, :1], "logit-normal hierarchy (NUTS)")
+    lifts = rate[:, :, 1:] - rate[:, :, :1]
+    ppc = _predictive_check(segments, arms, rate, n, y, settings.seed)
+    return SegmentLifts(idata, table, spread, lifts, "logit-normal hierarchy (NUTS)", ppc)
+
+
+def _predictive_check(segments, arms, rate, n, y, seed) -> pd.DataFrame:
+    """Replicate every cell's conversions from the posterior; where does the observed count fall?"""
+    rng = np.random.default_rng(seed + 2)
+    y_rep = rng.binomial(n, rate)  # (draws, segment, arm)
+    low, high = np.quantile(y_rep, [0.03, 0.97], axis=0)
+    p_value = (y_rep >= y).mean(axis=0)
+    return pd.DataFrame(
+        {
+            "segment": np.repeat(segments, len(arms)),
+            "arm": np.tile(arms, len(segments)),
+            "observed": y.ravel(),
+            "predicted_mean": y_rep.mean(axis=0).ravel(),
+            "predicted_low": low.ravel(),
+            "predicted_high": high.ravel(),
+            "p_value": p_value.ravel(),
+        }
+    )
 
 
 def _segment_table(segments, arms, rate, n, y, seed, hdi_prob, prior_alpha, prior_beta) -> pd.DataFrame:

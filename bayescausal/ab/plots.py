@@ -118,3 +118,28 @@ def regret(curves: pd.DataFrame):
     ax.set(xlabel="period", ylabel="cumulative regret (conversions lost)", title="Thompson sampling vs equal split")
     ax.legend()
     return fig
+
+
+def segment_ppc(ppc: pd.DataFrame):
+    """Observed conversions per cell against the 94% posterior predictive interval."""
+    fig, ax = new_figure(height=max(3.0, 0.25 * len(ppc) + 1.2))
+    y = np.arange(len(ppc))[::-1]
+    ax.hlines(y, ppc["predicted_low"], ppc["predicted_high"], color="C0", lw=3, alpha=0.5, label="94% predictive")
+    ax.plot(ppc["observed"], y, "o", color="black", ms=4, label="observed")
+    ax.set_yticks(y, [f"{s} · {a}" for s, a in zip(ppc["segment"], ppc["arm"], strict=True)], fontsize=7)
+    ax.set(xlabel="conversions", title="Posterior predictive check: conversions per segment and arm")
+    ax.legend()
+    return fig
+
+
+def order_value_ppc(ppc_draws: dict[str, dict[str, np.ndarray]], observed: dict[str, dict[str, float]]):
+    """Replicated mean order value per arm against the observed one."""
+    arms = list(ppc_draws)
+    fig, axes = new_figure(ncols=len(arms), width=3.4 * len(arms), height=3.0)
+    for ax, arm in zip(np.atleast_1d(axes), arms, strict=True):
+        ax.hist(ppc_draws[arm]["mean"], bins=50, color="C0", alpha=0.6, density=True)
+        ax.axvline(observed[arm]["mean"], color="black", lw=2, label="observed")
+        ax.set(title=arm, xlabel="mean order value (replicated)")
+    np.atleast_1d(axes)[0].legend()
+    fig.suptitle("Posterior predictive check: lognormal order values")
+    return fig

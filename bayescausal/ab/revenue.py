@@ -31,6 +31,8 @@ class RevenuePosterior:
     order_value: np.ndarray  # (draws, K) mean order value
     ppc: dict[str, dict[str, float]] = field(default_factory=dict)  # arm -> statistic -> p-value
     ppc_misfit: dict[str, list[str]] = field(default_factory=dict)
+    ppc_draws: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # arm -> statistic -> replicates
+    ppc_observed: dict[str, dict[str, float]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -123,7 +125,9 @@ def _lognormal(totals: pd.DataFrame, rng: np.random.Generator, post: RevenuePost
             rep_mean = mean_k + sd_k / np.sqrt(mk) * rng.standard_normal(ppc_draws)
         observed_mean = rev[k] / mk
         observed_sd = np.sqrt(max(rev_sq[k] / mk - observed_mean**2, 0.0))
-        pv = ppc_pvalues({"mean": observed_mean, "sd": observed_sd}, {"mean": rep_mean, "sd": rep_sd})
+        post.ppc_observed[arm] = {"mean": observed_mean, "sd": observed_sd}
+        post.ppc_draws[arm] = {"mean": rep_mean, "sd": rep_sd}
+        pv = ppc_pvalues(post.ppc_observed[arm], post.ppc_draws[arm])
         post.ppc[arm] = pv
         flagged = ppc_flagged(pv)
         if flagged:

@@ -68,16 +68,16 @@ class SequentialCheck:
     notes: list[str] = field(default_factory=list)
 
 
-def _look(prob_best, loss, prob_vs_control, arms, eps, guard: str | None, can_continue=True) -> Decision:
+def _look(prob_best, loss, prob_vs_control, arms, eps, guard: str | None, min_prob_positive: float) -> Decision:
     """One look: the best non-control candidate against keeping the control."""
     candidate = 1 + int(np.argmin(loss[1:]))
-    rule = DecisionRule(min_prob_positive=0.9, threshold_of_caring=eps)
+    rule = DecisionRule(min_prob_positive=min_prob_positive, threshold_of_caring=eps)
     decision = decide(
         prob_positive=float(prob_vs_control[candidate]),
         loss_ship=float(loss[candidate]),
         loss_reject=float(loss[0]),
         rule=rule,
-        can_continue=can_continue,
+        can_continue=True,
         ship_label=f"ship {arms[candidate]}",
         reject_label="keep control",
     )
@@ -113,7 +113,7 @@ def check(daily: pd.DataFrame, rule: StoppingRule, *, prior_alpha=1.0, prior_bet
             guard = f"only {d + 1} day(s) of data; the rule needs {rule.min_days}"
         elif n[d].min() < rule.min_visitors_per_arm:
             guard = f"smallest arm has {int(n[d].min())} visitors; the rule needs {rule.min_visitors_per_arm}"
-        decision = _look(prob_best[d], loss[d], vs_control[d], arms, eps, guard)
+        decision = _look(prob_best[d], loss[d], vs_control[d], arms, eps, guard, rule.min_prob_positive)
         row = {"day": day, "look": d + 1, "threshold": eps, "decision": decision.action}
         for k, arm in enumerate(arms):
             row |= {
