@@ -19,7 +19,7 @@ class SamplerSettings:
     chains: int = 4
     seed: int = 0
     sampler: str = "nutpie"
-    target_accept: float = 0.95
+    target_accept: float | None = None  # None: the model's own default (hierarchies with few groups need 0.995)
     progress: bool = False
 
     def __post_init__(self):
@@ -28,12 +28,13 @@ class SamplerSettings:
         for name in ("draws", "tune", "chains"):
             if int(getattr(self, name)) < (1 if name != "tune" else 0):
                 raise SpecError(f"sampler {name} must be a positive integer, got {getattr(self, name)}")
-        if not 0.5 <= self.target_accept < 1:
+        if self.target_accept is not None and not 0.5 <= self.target_accept < 1:
             raise SpecError(f"target_accept must be in [0.5, 1), got {self.target_accept}")
 
 
-def sample(model, settings: SamplerSettings):
+def sample(model, settings: SamplerSettings, *, default_target_accept: float = 0.95):
     """Sample `model` with NUTS; returns the ArviZ DataTree (bit-for-bit reproducible for a seed)."""
+    target_accept = settings.target_accept if settings.target_accept is not None else default_target_accept
     import pymc as pm
 
     with model:
@@ -46,5 +47,5 @@ def sample(model, settings: SamplerSettings):
             nuts_sampler=settings.sampler,
             progressbar=settings.progress,
             compute_convergence_checks=False,
-            nuts={"target_accept": settings.target_accept},
+            nuts={"target_accept": target_accept},
         )
