@@ -40,12 +40,18 @@ pre{background:#f6f8fa;padding:.8em;border-radius:6px;overflow-x:auto;font-size:
 """
 
 
-def _fmt(value) -> str:
-    if isinstance(value, (float, np.floating)):
+def _plain(value) -> str:
+    if isinstance(value, float | np.floating):
         if not np.isfinite(value):
             return "—"
+        if float(value).is_integer() and 1000 <= abs(value) < 1e15:
+            return f"{value:,.0f}"
         return f"{value:.4g}"
-    return html.escape(str(value))
+    return str(value)
+
+
+def _fmt(value) -> str:
+    return html.escape(_plain(value))
 
 
 def html_table(frame: pd.DataFrame, index: bool = True) -> str:
@@ -65,7 +71,7 @@ def html_table(frame: pd.DataFrame, index: bool = True) -> str:
 
 def md_table(frame: pd.DataFrame, index: bool = True) -> str:
     def cell(v):
-        return _fmt(v).replace("|", "\\|")
+        return _plain(v).replace("|", "\\|")
 
     head = ([frame.index.name or ""] if index else []) + [str(c) for c in frame.columns]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
