@@ -48,6 +48,12 @@ def business(spec: Spec) -> Business:
     return Business(**{k: float(spec.business[k]) for k in ("margin_rate", "cost") if k in spec.business})
 
 
+def thresholds(spec: Spec):
+    from bayescausal.diagnostics import Thresholds
+
+    return Thresholds(**spec.diagnostics)
+
+
 # --------------------------------------------------------------------------- A/B
 
 
@@ -88,7 +94,7 @@ def ab_options(spec: Spec):
         for k in ("threshold", "threshold_relative", "traffic", "value_per_conversion")
         if k in spec.business
     }
-    return ABOptions(**model, **extra, rule=decision_rule(spec), business=business(spec))
+    return ABOptions(**model, **extra, rule=decision_rule(spec), business=business(spec), thresholds=thresholds(spec))
 
 
 def run_ab(spec: Spec, *, progress: Progress = _quiet, sampler_progress: bool = False) -> Result:

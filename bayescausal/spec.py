@@ -9,6 +9,7 @@ and output of one analysis. Parsed strictly: an unknown key or a wrong type is a
     [sampler]  draws, tune, chains, seed, sampler ("nutpie" | "pymc"), target_accept
     [business] margin_rate, cost, hurdle_roi, min_prob_positive, min_prob_roi, threshold, ...
     [output]   dir
+    [diagnostics] max_rhat (1.01), min_ess (400), max_divergences (0), min_bfmi (0.3)
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ SECTIONS: dict[str, dict[str, Any]] = {
         "value_per_conversion": NUMBER,
     },
     "output": {"dir": str},
+    "diagnostics": {"max_rhat": NUMBER, "min_ess": NUMBER, "max_divergences": int, "min_bfmi": NUMBER},
 }
 # model keys per kind; families that have not landed yet accept no spec
 MODEL_KEYS: dict[str, dict[str, Any]] = {
@@ -52,6 +54,7 @@ MODEL_KEYS: dict[str, dict[str, Any]] = {
         "segments": str,
         "allocation": list,
         "monte_carlo_draws": int,
+        "monte_carlo_check": bool,
         "hdi_prob": NUMBER,
     },
 }
@@ -69,6 +72,7 @@ class Spec:
     sampler: dict[str, Any] = field(default_factory=dict)
     business: dict[str, Any] = field(default_factory=dict)
     output: dict[str, Any] = field(default_factory=dict)
+    diagnostics: dict[str, Any] = field(default_factory=dict)
     source_text: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -145,6 +149,7 @@ def parse_spec(raw: dict, *, source_text: str | None = None) -> Spec:
         sampler=raw.get("sampler", {}),
         business=raw.get("business", {}),
         output=raw.get("output", {}),
+        diagnostics=raw.get("diagnostics", {}),
         source_text=source_text,
     )
 

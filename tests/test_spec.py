@@ -30,6 +30,7 @@ def test_good_spec_and_stable_hash():
         (GOOD | {"data": {}}, "exactly one of 'path'"),
         (GOOD | {"data": {"path": "a.csv", "dataset": "b"}}, "exactly one of 'path'"),
         (GOOD | {"data": {"path": "a.csv", "format": "wide"}}, "format must be"),
+        (GOOD | {"diagnostics": {"max_rhat": "1.01"}}, r"\[diagnostics\].max_rhat: expected number"),
     ],
 )
 def test_spec_errors_name_the_key(raw, message):
@@ -55,3 +56,22 @@ def test_option_values_are_validated_when_built():
         ab_options(parse_spec(GOOD | {"business": {"margin_rate": 1.5}}))
     with pytest.raises(SpecError, match="probability"):
         ab_options(parse_spec(GOOD | {"business": {"min_prob_positive": 2.0}}))
+
+
+def test_diagnostics_thresholds_and_monte_carlo_option_reach_the_analysis():
+    from bayescausal.ab.analysis import analyze
+    from bayescausal.runner import ab_data, ab_options, load_frame
+
+    spec = parse_spec(
+        GOOD
+        | {
+            "model": {"segments": "none", "monte_carlo_check": True, "monte_carlo_draws": 50_000},
+            "diagnostics": {"max_rhat": 1.05, "min_ess": 100},
+        }
+    )
+    options = ab_options(spec)
+    assert options.thresholds.max_rhat == 1.05 and options.thresholds.min_ess == 100
+    frame, _ = load_frame(spec)
+    result = analyze(ab_data(spec, frame), options)
+    for arm in result.extra["arms"].values():
+        assert abs(arm["mc_prob_best"] - arm["prob_best"]) < 5 * arm["mc_prob_best_mcse"] + 1e-9

@@ -19,7 +19,13 @@ import xarray as xr
 
 from bayescausal import diagnostics as diag
 from bayescausal.ab import plots
-from bayescausal.ab.beta import BetaPosterior, LiftDistribution, exact_ranking, prob_b_beats_a
+from bayescausal.ab.beta import (
+    BetaPosterior,
+    LiftDistribution,
+    exact_ranking,
+    monte_carlo_ranking,
+    prob_b_beats_a,
+)
 from bayescausal.ab.data import arm_totals, segment_totals
 from bayescausal.ab.hierarchy import beta_binomial_grid, fit_segment_lifts
 from bayescausal.ab.revenue import fit_revenue
@@ -47,6 +53,8 @@ class ABOptions:
     allocation: tuple[float, ...] | None = None  # planned split for the SRM check; None = equal
     monte_carlo_draws: int = 20_000
     hdi_prob: float = 0.94
+    monte_carlo_check: bool = False  # also report Monte-Carlo P(best) / expected loss with their MC errors
+    thresholds: diag.Thresholds = field(default_factory=diag.Thresholds)
     rule: DecisionRule = field(default_factory=DecisionRule)
     business: Business = field(default_factory=Business)
 
@@ -110,6 +118,13 @@ def analyze(
         for k, arm in enumerate(arms)
     }
     timings["conversion_exact_s"] = time.perf_counter() - t0
+    if opt.monte_carlo_check:
+        mc = monte_carlo_ranking(alpha, beta, draws=opt.monte_carlo_draws, seed=sampler.seed)
+        for k, arm in enumerate(arms):
+            arms_json[arm] |= {
+                f"mc_{key}": float(mc[key][k])
+                for key in ("prob_best", "prob_best_mcse", "expected_loss", "expected_loss_mcse")
+            }
 
     rng = np.random.default_rng(sampler.seed)
     draws = opt.monte_carlo_draws
@@ -251,6 +266,7 @@ def analyze(
             diagnostics = diag.diagnose(
                 pooled.posterior,
                 ["base", "lift", "tau", "segment_lift"],
+                opt.thresholds,
                 method=f"NUTS ({sampler.sampler}), segment hierarchy",
             )
             tree["segments"] = sampled = pooled.posterior
