@@ -227,6 +227,69 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--col", action="append", default=[], metavar="CANONICAL=YOURS", help="map a column")
     _add_output(al)
 
+    did = sub.add_parser(
+        "did",
+        help="difference-in-differences: fit, event-study",
+        formatter_class=Formatter,
+        description="Bayesian difference-in-differences on unit x period panels: a long CSV/Parquet "
+        "panel (staggered timing allowed) or a Complete Journey campaign.",
+        epilog="examples:\n  bayescausal did fit --campaign 18 --mailer-cost 1.0 --margin 0.3\n"
+        "  bayescausal did fit --data panel.csv --unit store --time wave --outcome fte "
+        "--treated nj_after --json\n  bayescausal did event-study --campaign 18\n\n" + EXIT_CODES,
+    )
+    did_sub = did.add_subparsers(dest="did_command", required=True, metavar="SUBCOMMAND")
+    for name, help_text in (
+        ("fit", "estimate the average effect on the treated (ATT), with checks and ROI"),
+        ("event-study", "the same fit, printing the effect by period relative to treatment"),
+    ):
+        f = did_sub.add_parser(
+            name,
+            formatter_class=Formatter,
+            help=help_text,
+            description=help_text + ".",
+            epilog="examples:\n  bayescausal did "
+            + name
+            + " --campaign 18\n  bayescausal did "
+            + name
+            + " --data panel.csv --unit u --time t --outcome y --treated d\n\n"
+            + EXIT_CODES,
+        )
+        src = f.add_argument_group("data (one of --data or --campaign)")
+        src.add_argument("--data", help="long panel CSV/Parquet: one row per unit and period")
+        src.add_argument("--unit", default="unit", help="unit column (e.g. household)")
+        src.add_argument("--time", default="time", help="period column (e.g. week)")
+        src.add_argument("--outcome", default="outcome", help="outcome column (e.g. spend)")
+        src.add_argument("--treated", default="treated", help="0/1 treatment indicator per unit and period")
+        src.add_argument("--campaign", type=int, help="a Complete Journey campaign id (data shipped on PyPI)")
+        src.add_argument(
+            "--spend",
+            choices=["total", "target"],
+            default="total",
+            help="Complete Journey outcome: all spend, or spend on the campaign's coupon products",
+        )
+        src.add_argument(
+            "--mailer-cost",
+            type=float,
+            help="Complete Journey: cost per recipient household (cost = mailers + coupon discounts used)",
+        )
+        m = f.add_argument_group("model")
+        m.add_argument(
+            "--likelihood",
+            choices=["gaussian", "student-t"],
+            default="gaussian",
+            help="gaussian: exact posterior, mean equals the within estimator; student-t: robust, NUTS",
+        )
+        m.add_argument("--pre-periods", type=int, help="pre-period length (default: all periods before treatment)")
+        m.add_argument("--leads", type=int, default=8, help="event-study leads (pre-trend check)")
+        m.add_argument("--no-refutations", action="store_true", help="skip placebo and leave-one-out checks")
+        b = f.add_argument_group("business inputs")
+        b.add_argument("--margin", type=float, default=1.0, help="profit margin on incremental revenue")
+        b.add_argument("--cost", type=float, help="total cost of the treatment (overrides --mailer-cost)")
+        b.add_argument("--hurdle", type=float, default=0.05, help="hurdle ROI")
+        b.add_argument("--seed", type=int, default=0, help="random seed")
+        b.add_argument("--allow-unconverged", action="store_true", help="exit 0 even when diagnostics fail")
+        _add_output(f)
+
     rp = sub.add_parser(
         "report",
         formatter_class=Formatter,
@@ -429,6 +492,46 @@ def cmd_ab(args) -> int:
     return EXIT_OK
 
 
+def cmd_did(args) -> int:
+    from bayescausal.errors import SpecError
+    from bayescausal.runner import run_did
+    from bayescausal.spec import parse_spec
+
+    if (args.data is None) == (args.campaign is None):
+        raise SpecError("give exactly one of --data PANEL.csv or --campaign ID")
+    model = {"likelihood": args.likelihood, "leads": args.leads, "refutations": not args.no_refutations}
+    if args.pre_periods is not None:
+        model["pre_periods"] = args.pre_periods
+    business = {"margin_rate": args.margin, "hurdle_roi": args.hurdle}
+    if args.cost is not None:
+        business["cost"] = args.cost
+    if args.campaign is not None:
+        model |= {"campaign": args.campaign, "outcome": args.spend}
+        if args.mailer_cost is not None:
+            model["mailer_cost_per_household"] = args.mailer_cost
+        data, columns, name = {"dataset": "complete-journey"}, {}, f"did_campaign_{args.campaign}"
+    else:
+        data = {"path": args.data}
+        columns = {"unit": args.unit, "time": args.time, "outcome": args.outcome, "treated": args.treated}
+        name = f"did_{Path(args.data).stem}"
+    spec = parse_spec(
+        {
+            "kind": "did",
+            "name": name,
+            "data": data,
+            "columns": columns,
+            "model": model,
+            "business": business,
+            "sampler": {"seed": args.seed},
+        }
+    )
+    result = run_did(spec, progress=_stage, sampler_progress=_show_sampler_progress(args))
+    _emit(result, args, default_name=name)
+    if args.did_command == "event-study" and not args.json:
+        print("\nEvent study:\n" + result.tables["event study"].to_string(index=False))
+    return _converged_exit(result, args.allow_unconverged)
+
+
 def cmd_report(args) -> int:
     from bayescausal.errors import DataError
 
@@ -461,7 +564,7 @@ def cmd_demo(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"run": cmd_run, "ab": cmd_ab, "report": cmd_report, "demo": cmd_demo}
+    handlers = {"run": cmd_run, "ab": cmd_ab, "did": cmd_did, "report": cmd_report, "demo": cmd_demo}
     args.stdout = sys.stdout
     try:
         # in --json mode stdout carries only the JSON: anything a library prints goes to stderr

