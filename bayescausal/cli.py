@@ -241,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in (
         ("fit", "estimate the average effect on the treated (ATT), with checks and ROI"),
         ("event-study", "the same fit, printing the effect by period relative to treatment"),
+        ("campaigns", "all Complete Journey campaigns at once, partially pooled by campaign type"),
     ):
         f = did_sub.add_parser(
             name,
@@ -261,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
         src.add_argument("--outcome", default="outcome", help="outcome column (e.g. spend)")
         src.add_argument("--treated", default="treated", help="0/1 treatment indicator per unit and period")
         src.add_argument("--campaign", type=int, help="a Complete Journey campaign id (data shipped on PyPI)")
+        src.add_argument("--pre-weeks", type=int, default=8, help="campaigns: pre-period weeks per campaign")
         src.add_argument(
             "--spend",
             choices=["total", "target"],
@@ -497,6 +499,8 @@ def cmd_did(args) -> int:
     from bayescausal.runner import run_did
     from bayescausal.spec import parse_spec
 
+    if args.did_command == "campaigns":
+        args.campaign = args.campaign or 0
     if (args.data is None) == (args.campaign is None):
         raise SpecError("give exactly one of --data PANEL.csv or --campaign ID")
     model = {"likelihood": args.likelihood, "leads": args.leads, "refutations": not args.no_refutations}
@@ -505,7 +509,12 @@ def cmd_did(args) -> int:
     business = {"margin_rate": args.margin, "hurdle_roi": args.hurdle}
     if args.cost is not None:
         business["cost"] = args.cost
-    if args.campaign is not None:
+    if args.did_command == "campaigns":
+        model |= {"all_campaigns": True, "pre_weeks": args.pre_weeks}
+        if args.mailer_cost is not None:
+            model["mailer_cost_per_household"] = args.mailer_cost
+        data, columns, name = {"dataset": "complete-journey"}, {}, "did_all_campaigns"
+    elif args.campaign is not None:
         model |= {"campaign": args.campaign, "outcome": args.spend}
         if args.mailer_cost is not None:
             model["mailer_cost_per_household"] = args.mailer_cost

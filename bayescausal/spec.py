@@ -60,6 +60,8 @@ MODEL_KEYS: dict[str, dict[str, Any]] = {
 }
 MODEL_KEYS["did"] = {
     "campaign": int,
+    "all_campaigns": bool,
+    "pre_weeks": int,
     "outcome": str,
     "likelihood": str,
     "pre_periods": int,

@@ -24,7 +24,7 @@ from bayescausal.did.model import (
 )
 from bayescausal.did.panel import Panel
 from bayescausal.errors import SpecError
-from bayescausal.estimates import from_draws
+from bayescausal.estimates import from_draws, hdi_from_draws
 from bayescausal.result import Check, Result
 from bayescausal.roi import Business, DecisionRule, decide, expected_losses, summarise_roi
 from bayescausal.sampling import SamplerSettings
@@ -245,4 +245,106 @@ def _near_zero(name: str, panel: Panel, opt: DiDOptions, sampler: SamplerSetting
         f"effect {est.mean:.4g}, {opt.hdi_prob:.0%} HDI [{est.hdi_low:.4g}, {est.hdi_high:.4g}]"
         + (" covers 0" if ok else " excludes 0: the design may be confounded"),
         {"mean": est.mean, "hdi_low": est.hdi_low, "hdi_high": est.hdi_high},
+    )
+
+
+def analyze_campaigns(
+    tables: dict,
+    options: DiDOptions | None = None,
+    sampler: SamplerSettings | None = None,
+    *,
+    pre_weeks: int = 8,
+    inputs: dict | None = None,
+    title: str | None = None,
+    mailer_cost_per_household: float | None = None,
+) -> Result:
+    """All Complete Journey campaigns, partially pooled within and across types (see did.campaigns).
+
+    With `mailer_cost_per_household`, the cost is mailers plus coupon discounts used, summed over the
+    campaigns analysed (the same campaigns the incremental revenue covers)."""
+    from bayescausal.did.campaigns import campaign_contrasts, fit_pooled
+
+    opt = options or DiDOptions()
+    sampler = sampler or SamplerSettings()
+    t0 = time.perf_counter()
+    contrasts = campaign_contrasts(tables, pre_weeks=pre_weeks)
+    used = contrasts[contrasts["skipped"] == ""].reset_index(drop=True)
+    idata = fit_pooled(contrasts, sampler)
+    post = idata["posterior"]
+    effect = post["campaign_effect"].stack(sample=("chain", "draw")).transpose("sample", "campaign").values
+    weights = used["treated_unit_periods"].to_numpy(float)
+    att = effect @ (weights / weights.sum())
+    estimates = {"att": from_draws(att, hdi_prob=opt.hdi_prob)}
+    for k, campaign in enumerate(used["campaign"]):
+        estimates[f"att_campaign_{campaign}"] = from_draws(effect[:, k], hdi_prob=opt.hdi_prob)
+    for t in post["type"].values:
+        estimates[f"att_type_{t}"] = from_draws(post["type_effect"].sel(type=t).values, hdi_prob=opt.hdi_prob)
+    table = contrasts.copy()
+    pooled = {
+        str(c): (effect[:, k].mean(), *hdi_from_draws(effect[:, k], opt.hdi_prob))
+        for k, c in enumerate(used["campaign"])
+    }
+    for i, col in enumerate(("pooled_mean", "pooled_hdi_low", "pooled_hdi_high")):
+        table[col] = table["campaign"].astype(str).map(lambda c, i=i: pooled.get(c, (np.nan,) * 3)[i])
+    diagnostics = diag.diagnose(
+        idata,
+        ["overall", "sigma_type", "sigma_campaign", "type_effect", "campaign_effect"],
+        opt.thresholds,
+        method=f"NUTS ({sampler.sampler}), campaign hierarchy",
+    )
+    incremental = effect @ weights
+    cost = opt.cost
+    cost_note = None
+    if cost is None and mailer_cost_per_household is not None:
+        from bayescausal.did.panel import campaign_cost
+
+        parts = [campaign_cost(tables, int(c), per_household=mailer_cost_per_household) for c in used["campaign"]]
+        cost = sum(p["total"] for p in parts)
+        cost_note = (
+            f"cost of the {len(parts)} campaigns analysed = mailers "
+            f"{sum(p['mailers'] for p in parts):,.2f} + coupon discounts used "
+            f"{sum(p['coupon_discounts'] for p in parts):,.2f} = {cost:,.2f}"
+        )
+    business = Business(margin_rate=opt.margin_rate, cost=cost)
+    pre_scale = float(np.abs(used["estimate"]).mean())
+    rule = replace(opt.rule, threshold_of_caring=opt.threshold * pre_scale)
+    roi = summarise_roi(incremental, business, rule)
+    loss_ship, loss_reject = expected_losses(att)
+    decision = decide(
+        prob_positive=float((att > 0).mean()),
+        loss_ship=loss_ship,
+        loss_reject=loss_reject,
+        rule=rule,
+        prob_roi=roi.prob_roi_above_hurdle,
+        ship_label="campaigns pay: keep running them",
+        reject_label="campaigns do not pay: cut or redesign",
+        units=" per household-week",
+    )
+    skipped = contrasts[contrasts["skipped"] != ""]
+    notes = [
+        "each campaign: household post-minus-pre contrasts (pre-period "
+        f"{pre_weeks} weeks), recipients vs households never or not yet treated by any campaign; its effect "
+        "enters the hierarchy as a normal likelihood with the contrast's standard error",
+        "pooling: campaign effect ~ N(type mean, sigma_campaign), type mean ~ N(overall, sigma_type), non-centred",
+        "overall ATT = campaign effects weighted by treated household-weeks, draw by draw",
+    ]
+    if cost_note:
+        notes.append(cost_note)
+    if len(skipped):
+        notes.append("skipped: " + "; ".join(f"campaign {r.campaign} ({r.skipped})" for r in skipped.itertuples()))
+    return Result(
+        kind="did",
+        title=title or "All campaigns, partially pooled by type",
+        decision=decision,
+        estimates=estimates,
+        diagnostics=diagnostics,
+        roi=roi,
+        posterior=idata,
+        sampled=idata,
+        tables={"campaigns": table},
+        figures={"Campaign effects: raw vs pooled": partial(plots.campaign_forest, table)},
+        notes=notes,
+        extra={"campaigns": table.to_dict("records")},
+        inputs=dict(inputs or {}) | {"seed": sampler.seed},
+        timings={"total_s": time.perf_counter() - t0},
     )

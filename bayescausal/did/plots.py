@@ -33,3 +33,31 @@ def event_study(es):
     ax.set(xlabel="periods relative to treatment start (reference: -1)", ylabel="effect (94% HDI)", title="Event study")
     ax.legend(fontsize=8)
     return fig
+
+
+def campaign_forest(table):
+    rows = table[table["skipped"] == ""].reset_index(drop=True)
+    fig, ax = new_figure(height=max(3.0, 0.3 * len(rows) + 1.2))
+    y = range(len(rows))[::-1]
+    y = list(y)
+    ax.errorbar(
+        rows["estimate"],
+        [v + 0.15 for v in y],
+        xerr=1.88 * rows["se"],
+        fmt="o",
+        color="grey",
+        label="raw (+-1.88 s.e.)",
+    )
+    ax.errorbar(
+        rows["pooled_mean"],
+        [v - 0.15 for v in y],
+        xerr=[rows["pooled_mean"] - rows["pooled_hdi_low"], rows["pooled_hdi_high"] - rows["pooled_mean"]],
+        fmt="o",
+        color="C0",
+        label="pooled (94% HDI)",
+    )
+    ax.axvline(0, color="black", lw=1, ls="--")
+    ax.set_yticks(y, [f"{c} (type {t})" for c, t in zip(rows["campaign"], rows["type"], strict=True)], fontsize=8)
+    ax.set(xlabel="effect on weekly spend per household", title="Campaign effects: raw vs partially pooled")
+    ax.legend()
+    return fig

@@ -195,3 +195,22 @@ def test_non_contiguous_treatment_is_refused():
     panel.treated[panel.treated.any(axis=1).argmax(), 6] = False
     with pytest.raises(DataError, match="contiguous"):
         cohorts(panel)
+
+
+def test_all_campaigns_pooled_by_type():
+    from bayescausal.did.analysis import analyze_campaigns
+    from bayescausal.sampling import SamplerSettings
+
+    result = analyze_campaigns(load_complete_journey(), sampler=SamplerSettings(seed=3), mailer_cost_per_household=0.5)
+    assert result.diagnostics.passed, result.diagnostics.problems
+    table = result.tables["campaigns"]
+    used = table[table["skipped"] == ""]
+    assert len(used) == 24 and set(table.loc[table["skipped"] != "", "campaign"]) == {24, 25, 26}
+    assert {f"att_campaign_{c}" for c in used["campaign"]} <= set(result.estimates)
+    assert {"att_type_A", "att_type_B", "att_type_C"} <= set(result.estimates)
+    # never an already-treated control: the later a campaign ends, the fewer households are still untreated
+    assert used.sort_values("observed_end_week")["controls"].is_monotonic_decreasing
+    # partial pooling: small campaigns' intervals are narrower than their raw +-1.88 s.e. and pulled inward
+    small = used[used["treated"] < 100]
+    assert ((small["pooled_hdi_high"] - small["pooled_hdi_low"]) < 2 * 1.88 * small["se"]).all()
+    assert result.roi.cost > 0
