@@ -20,6 +20,7 @@ from bayescausal.did.model import (
     cohorts,
     posterior_gaussian,
     posterior_student_t,
+    predictive_check,
     within_estimator,
 )
 from bayescausal.did.panel import Panel
@@ -111,6 +112,23 @@ def analyze(
         )
     if opt.refutations:
         checks += _refutations(panel, groups, opt, sampler)
+    tables["pre-period balance"] = _balance(panel, groups[0])
+    ppc = predictive_check(groups, seed=sampler.seed)
+    tables["posterior predictive check"] = ppc
+    figures["Posterior predictive check: unit contrasts"] = partial(plots.contrast_ppc, groups[0])
+    extreme = ppc[(ppc["p_value"] < 0.005) | (ppc["p_value"] > 0.995)]
+    checks.append(
+        Check(
+            "posterior predictive check (Gaussian contrasts)",
+            extreme.empty,
+            "observed quantiles and sd of the unit contrasts are typical of the Gaussian model"
+            if extreme.empty
+            else "extreme under the Gaussian model: "
+            + ", ".join(f"{r.group} {r.statistic}" for r in extreme.itertuples())
+            + " (heavy tails: the mean effect stays unbiased, but consider --likelihood student-t for a robust view)",
+            {"n_extreme": len(extreme)},
+        )
+    )
 
     # money: incremental outcome = effect x treated unit-periods, draw by draw
     incremental = post.att * post.weights.sum()
@@ -348,3 +366,18 @@ def analyze_campaigns(
         inputs=dict(inputs or {}) | {"seed": sampler.seed},
         timings={"total_s": time.perf_counter() - t0},
     )
+
+
+def _balance(panel: Panel, cohort) -> pd.DataFrame:
+    """Treated vs control units on pre-period covariates: who was targeted (DiD needs parallel trends, not
+    balance, but a large gap says the groups differ and the pre-trend checks matter)."""
+    cov = panel.pre_period_covariates(cohort.start)
+    treated, control = cov.iloc[cohort.treated_units], cov.iloc[cohort.control_units]
+    pooled_sd = np.sqrt((treated.var() + control.var()) / 2).replace(0, np.nan)
+    return pd.DataFrame(
+        {
+            "treated mean": treated.mean(),
+            "control mean": control.mean(),
+            "standardised difference": (treated.mean() - control.mean()) / pooled_sd,
+        }
+    ).rename_axis("pre-period covariate")

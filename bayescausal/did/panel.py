@@ -33,6 +33,19 @@ class Panel:
     def shape(self) -> tuple[int, int]:
         return self.outcome.shape
 
+    def pre_period_covariates(self, start: int) -> pd.DataFrame:
+        """Per unit, summaries of the outcome before period index `start` (targeting and balance checks)."""
+        pre = self.outcome[:, :start]
+        return pd.DataFrame(
+            {
+                "pre_mean": pre.mean(axis=1),
+                "pre_sd": pre.std(axis=1),
+                "pre_share_zero": (pre == 0).mean(axis=1),
+                "pre_last": pre[:, -1],
+            },
+            index=pd.Index(self.units, name="unit"),
+        )
+
     def to_long(self) -> pd.DataFrame:
         n_units, n_periods = self.shape
         return pd.DataFrame(
@@ -136,9 +149,10 @@ def _kaggle_layout(folder: str) -> dict[str, pd.DataFrame]:
     out["transactions"] = tx
     out["campaigns"] = out["campaigns"].rename(columns={"household_key": "household_id", "campaign": "campaign_id"})
     desc = out["campaign_descriptions"].rename(columns={"campaign": "campaign_id", "description": "campaign_type"})
-    # the Kaggle release counts days from the first day of data; keep weeks in the same unit as week_no
-    desc["start_week"] = desc["start_day"] // 7 + 1
-    desc["end_week"] = desc["end_day"] // 7 + 1
+    desc["campaign_type"] = desc["campaign_type"].str.replace(r"^Type\s*", "Type ", regex=True)  # "TypeA" -> "Type A"
+    # the Kaggle release numbers days from 1 and weeks (WEEK_NO) as 7-day blocks of them
+    desc["start_week"] = (desc["start_day"] - 1) // 7 + 1
+    desc["end_week"] = (desc["end_day"] - 1) // 7 + 1
     out["campaign_descriptions"] = desc
     out["coupons"] = out["coupons"].rename(columns={"campaign": "campaign_id"})
     out["coupon_redemptions"] = out["coupon_redemptions"].rename(

@@ -61,3 +61,19 @@ def campaign_forest(table):
     ax.set(xlabel="effect on weekly spend per household", title="Campaign effects: raw vs partially pooled")
     ax.legend()
     return fig
+
+
+def contrast_ppc(cohort):
+    """Observed unit contrasts against the Gaussian model's predictive density, treated and control."""
+    import numpy as np
+    from scipy import stats
+
+    fig, axes = new_figure(ncols=2, width=10.0)
+    for ax, (name, z) in zip(axes, (("control", cohort.z_control), ("treated", cohort.z_treated)), strict=True):
+        lo, hi = np.quantile(z, [0.005, 0.995])
+        ax.hist(np.clip(z, lo, hi), bins=60, density=True, alpha=0.5, label="observed")
+        x = np.linspace(lo, hi, 300)
+        ax.plot(x, stats.norm.pdf(x, z.mean(), z.std()), color="C3", label="Gaussian model")
+        ax.set(title=f"{name} units (cohort {cohort.label})", xlabel="post minus pre mean outcome")
+        ax.legend(fontsize=8)
+    return fig

@@ -214,3 +214,41 @@ def test_all_campaigns_pooled_by_type():
     small = used[used["treated"] < 100]
     assert ((small["pooled_hdi_high"] - small["pooled_hdi_low"]) < 2 * 1.88 * small["se"]).all()
     assert result.roi.cost > 0
+
+
+def test_kaggle_layout_loads_from_a_folder(tmp_path):
+    pd.DataFrame(
+        {
+            "household_key": [1, 1, 2, 3],
+            "BASKET_ID": [1, 2, 3, 4],
+            "DAY": [1, 16, 9, 20],
+            "PRODUCT_ID": [10, 10, 11, 10],
+            "QUANTITY": 1,
+            "SALES_VALUE": [2.0, 3.0, 4.0, 5.0],
+            "STORE_ID": 1,
+            "RETAIL_DISC": 0.0,
+            "TRANS_TIME": 1200,
+            "WEEK_NO": [1, 3, 2, 3],
+            "COUPON_DISC": 0.0,
+            "COUPON_MATCH_DISC": 0.0,
+        }
+    ).to_csv(tmp_path / "transaction_data.csv", index=False)
+    pd.DataFrame({"DESCRIPTION": ["TypeA", "TypeA"], "household_key": [1, 3], "CAMPAIGN": [5, 5]}).to_csv(
+        tmp_path / "campaign_table.csv", index=False
+    )
+    pd.DataFrame({"DESCRIPTION": ["TypeA"], "CAMPAIGN": [5], "START_DAY": [15], "END_DAY": [21]}).to_csv(
+        tmp_path / "campaign_desc.csv", index=False
+    )
+    pd.DataFrame({"COUPON_UPC": [1], "PRODUCT_ID": [10], "CAMPAIGN": [5]}).to_csv(tmp_path / "coupon.csv", index=False)
+    pd.DataFrame({"household_key": [1], "DAY": [16], "COUPON_UPC": [1], "CAMPAIGN": [5]}).to_csv(
+        tmp_path / "coupon_redempt.csv", index=False
+    )
+    pd.DataFrame({"PRODUCT_ID": [10, 11]}).to_csv(tmp_path / "product.csv", index=False)
+    tables = load_complete_journey(str(tmp_path))
+    panel = complete_journey_panel(5, tables=tables)
+    np.testing.assert_array_equal(panel.periods, [1, 2, 3])  # days 15-21 are week 3
+    np.testing.assert_array_equal(panel.outcome, [[2, 0, 3], [0, 4, 0], [0, 0, 5]])
+    np.testing.assert_array_equal(panel.treated, [[0, 0, 1], [0, 0, 0], [0, 0, 1]])
+    (tmp_path / "coupon.csv").unlink()
+    with pytest.raises(DataError, match="missing \\['coupon.csv'\\]"):
+        load_complete_journey(str(tmp_path))
