@@ -173,3 +173,19 @@ def decide(
             criteria,
         )
     return Decision(reject_label, "; ".join(failed), criteria)
+
+
+def decide_from_draws(
+    effect_draws: np.ndarray, rule: DecisionRule, *, prob_roi: float | None = None, **labels
+) -> Decision:
+    """`decide` with P(effect > 0) and both expected losses taken from posterior draws of the effect."""
+    effect = np.asarray(effect_draws, dtype=float)
+    loss_ship, loss_reject = expected_losses(effect)
+    return decide(
+        prob_positive=float((effect > 0).mean()),
+        loss_ship=loss_ship,
+        loss_reject=loss_reject,
+        rule=rule,
+        prob_roi=prob_roi,
+        **labels,
+    )

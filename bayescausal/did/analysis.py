@@ -27,7 +27,7 @@ from bayescausal.did.panel import Panel
 from bayescausal.errors import SpecError
 from bayescausal.estimates import from_draws, hdi_from_draws
 from bayescausal.result import Check, Result
-from bayescausal.roi import Business, DecisionRule, decide, expected_losses, summarise_roi
+from bayescausal.roi import Business, DecisionRule, decide_from_draws, summarise_roi
 from bayescausal.sampling import SamplerSettings
 
 
@@ -130,24 +130,18 @@ def analyze(
         )
     )
 
-    # money: incremental outcome = effect x treated unit-periods, draw by draw
-    incremental = post.att * post.weights.sum()
     pre_mean = float(np.mean([panel.outcome[c.treated_units, : c.start].mean() for c in groups]))
-    eps = opt.threshold * abs(pre_mean)
-    business = Business(margin_rate=opt.margin_rate, cost=opt.cost)
-    rule = replace(opt.rule, threshold_of_caring=eps)
-    roi = summarise_roi(incremental, business, rule, method=method_kind)
-    loss_ship, loss_reject = expected_losses(post.att)
-    decision = decide(
-        prob_positive=float((post.att > 0).mean()),
-        loss_ship=loss_ship,
-        loss_reject=loss_reject,
-        rule=rule,
-        prob_roi=roi.prob_roi_above_hurdle,
+    roi, decision = _money_and_decision(
+        post.att,
+        post.weights.sum(),
+        pre_mean=pre_mean,
+        cost=opt.cost,
+        opt=opt,
+        method=method_kind,
         ship_label="effective: repeat the campaign",
         reject_label="not effective: do not repeat",
-        units=" per unit-period",
     )
+    incremental = roi.draws["incremental_revenue"]
 
     if post.idata is not None:
         diagnostics = diag.diagnose(
@@ -200,6 +194,32 @@ def analyze(
         inputs=dict(inputs or {}) | {"seed": sampler.seed},
         timings={"total_s": time.perf_counter() - t0},
     )
+
+
+def _money_and_decision(
+    att,
+    unit_periods: float,
+    *,
+    pre_mean: float,
+    cost: float | None,
+    opt: DiDOptions,
+    method: str,
+    ship_label: str,
+    reject_label: str,
+):
+    """Incremental outcome = ATT x treated unit-periods, draw by draw; ROI; the decision on the ATT, with the
+    threshold of caring relative to the treated units' pre-period mean outcome."""
+    rule = replace(opt.rule, threshold_of_caring=opt.threshold * abs(pre_mean))
+    roi = summarise_roi(att * unit_periods, Business(margin_rate=opt.margin_rate, cost=cost), rule, method=method)
+    decision = decide_from_draws(
+        att,
+        rule,
+        prob_roi=roi.prob_roi_above_hurdle,
+        ship_label=ship_label,
+        reject_label=reject_label,
+        units=" per unit-period",
+    )
+    return roi, decision
 
 
 def _single_window(panel: Panel, cohort, pre_periods: int | None) -> Panel:
@@ -310,7 +330,6 @@ def analyze_campaigns(
         opt.thresholds,
         method=f"NUTS ({sampler.sampler}), campaign hierarchy",
     )
-    incremental = effect @ weights
     cost = opt.cost
     cost_note = None
     if cost is None and mailer_cost_per_household is not None:
@@ -323,20 +342,16 @@ def analyze_campaigns(
             f"{sum(p['mailers'] for p in parts):,.2f} + coupon discounts used "
             f"{sum(p['coupon_discounts'] for p in parts):,.2f} = {cost:,.2f}"
         )
-    business = Business(margin_rate=opt.margin_rate, cost=cost)
-    pre_scale = float(np.abs(used["estimate"]).mean())
-    rule = replace(opt.rule, threshold_of_caring=opt.threshold * pre_scale)
-    roi = summarise_roi(incremental, business, rule)
-    loss_ship, loss_reject = expected_losses(att)
-    decision = decide(
-        prob_positive=float((att > 0).mean()),
-        loss_ship=loss_ship,
-        loss_reject=loss_reject,
-        rule=rule,
-        prob_roi=roi.prob_roi_above_hurdle,
+    pre_mean = float(np.average(used["treated_pre_mean"], weights=weights))
+    roi, decision = _money_and_decision(
+        att,
+        weights.sum(),
+        pre_mean=pre_mean,
+        cost=cost,
+        opt=opt,
+        method="mcmc",
         ship_label="campaigns pay: keep running them",
         reject_label="campaigns do not pay: cut or redesign",
-        units=" per household-week",
     )
     skipped = contrasts[contrasts["skipped"] != ""]
     notes = [

@@ -72,6 +72,7 @@ def campaign_contrasts(
                 "se": se,
                 "observed_end_week": end,
                 "pre_weeks": start - pre_lo,
+                "treated_pre_mean": float(pre[treated].mean()),
                 "treated_unit_periods": int(treated.sum()) * (end - start + 1),
                 "skipped": "",
             }
