@@ -66,10 +66,15 @@ def from_draws(
 ) -> Estimate:
     """Summarise posterior draws of one scalar quantity (all chains pooled).
 
-    `ess` (effective sample size) sets the Monte-Carlo standard error of the mean; independent
-    draws have ess = number of draws.
+    The Monte-Carlo standard error of the mean uses `ess` if given; else, for MCMC draws shaped
+    (chain, draw), the bulk ESS computed here; else the number of (independent) draws.
     """
-    x = np.asarray(draws, dtype=float).ravel()
+    arr = np.asarray(draws, dtype=float)
+    if ess is None and method == "mcmc" and arr.ndim == 2 and arr.shape[0] > 1:
+        import arviz_stats as azs
+
+        ess = float(azs.ess(arr, method="bulk", chain_axis=0, draw_axis=1))
+    x = arr.ravel()
     low, high = hdi_from_draws(x, hdi_prob)
     tail = (1 - hdi_prob) / 2
     eti = np.quantile(x, [tail, 1 - tail])

@@ -278,7 +278,7 @@ def analyze(
                 )
             for arm in arms[1:]:
                 tau = pooled.posterior["posterior"]["tau"].sel(treatment=arm).values
-                estimates[f"segment_spread_{arm}"] = from_draws(tau, signed=False, ess=None)
+                estimates[f"segment_spread_{arm}"] = from_draws(tau, signed=False)  # (chain, draw): MCSE from its ESS
             tables["segments"], tables["segment_spread"] = pooled.table, pooled.spread
             inside = (pooled.ppc["observed"] >= pooled.ppc["predicted_low"]) & (
                 pooled.ppc["observed"] <= pooled.ppc["predicted_high"]

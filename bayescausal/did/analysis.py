@@ -71,10 +71,14 @@ def analyze(
     groups = cohorts(panel, pre_periods=opt.pre_periods)
     post = _posterior(groups, opt, sampler)
     method_kind = "monte-carlo" if post.idata is None else "mcmc"
-    estimates = {"att": from_draws(post.att, method=method_kind, hdi_prob=opt.hdi_prob)}
+    # MCMC draws keep their (chain, draw) shape so each estimate's Monte-Carlo error uses its ESS
+    chains = post.idata["posterior"].sizes["chain"] if post.idata is not None else 1
+    estimates = {"att": from_draws(post.att.reshape(chains, -1), method=method_kind, hdi_prob=opt.hdi_prob)}
     if len(groups) > 1:
         for k, c in enumerate(groups):
-            estimates[f"att_cohort_{c.label}"] = from_draws(post.cohort_effects[:, k], method=method_kind)
+            estimates[f"att_cohort_{c.label}"] = from_draws(
+                post.cohort_effects[:, k].reshape(chains, -1), method=method_kind, hdi_prob=opt.hdi_prob
+            )
     tables = {"cohorts": cohort_table(groups, post, opt.hdi_prob)}
     notes = [
         f"model: {post.method}; household and period effects removed exactly by unit-level post-minus-pre "
@@ -309,12 +313,14 @@ def analyze_campaigns(
     used = contrasts[contrasts["skipped"] == ""].reset_index(drop=True)
     idata = fit_pooled(contrasts, sampler)
     post = idata["posterior"]
-    effect = post["campaign_effect"].stack(sample=("chain", "draw")).transpose("sample", "campaign").values
+    by_chain = post["campaign_effect"].transpose("chain", "draw", "campaign").values
     weights = used["treated_unit_periods"].to_numpy(float)
-    att = effect @ (weights / weights.sum())
-    estimates = {"att": from_draws(att, hdi_prob=opt.hdi_prob)}
+    att_by_chain = by_chain @ (weights / weights.sum())  # (chain, draw): keeps the ESS-based MCSE honest
+    estimates = {"att": from_draws(att_by_chain, hdi_prob=opt.hdi_prob)}
     for k, campaign in enumerate(used["campaign"]):
-        estimates[f"att_campaign_{campaign}"] = from_draws(effect[:, k], hdi_prob=opt.hdi_prob)
+        estimates[f"att_campaign_{campaign}"] = from_draws(by_chain[..., k], hdi_prob=opt.hdi_prob)
+    effect = by_chain.reshape(-1, by_chain.shape[-1])
+    att = att_by_chain.ravel()
     for t in post["type"].values:
         estimates[f"att_type_{t}"] = from_draws(post["type_effect"].sel(type=t).values, hdi_prob=opt.hdi_prob)
     table = contrasts.copy()
