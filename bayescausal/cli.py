@@ -264,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
         src.add_argument("--campaign", type=int, help="a Complete Journey campaign id (data shipped on PyPI)")
         src.add_argument("--pre-weeks", type=int, default=8, help="campaigns: pre-period weeks per campaign")
         src.add_argument(
+            "--cj-folder",
+            help="Complete Journey from a folder of the original Kaggle CSVs "
+            "(transaction_data.csv, campaign_table.csv, ...) instead of the PyPI package",
+        )
+        src.add_argument(
             "--spend",
             choices=["total", "target"],
             default="total",
@@ -494,6 +499,12 @@ def cmd_ab(args) -> int:
     return EXIT_OK
 
 
+def _cj_source(args) -> dict:
+    if args.cj_folder:
+        return {"path": args.cj_folder, "format": "complete-journey-kaggle"}
+    return {"dataset": "complete-journey"}
+
+
 def cmd_did(args) -> int:
     from bayescausal.errors import SpecError
     from bayescausal.runner import run_did
@@ -513,12 +524,12 @@ def cmd_did(args) -> int:
         model |= {"all_campaigns": True, "pre_weeks": args.pre_weeks}
         if args.mailer_cost is not None:
             model["mailer_cost_per_household"] = args.mailer_cost
-        data, columns, name = {"dataset": "complete-journey"}, {}, "did_all_campaigns"
+        data, columns, name = _cj_source(args), {}, "did_all_campaigns"
     elif args.campaign is not None:
         model |= {"campaign": args.campaign, "outcome": args.spend}
         if args.mailer_cost is not None:
             model["mailer_cost_per_household"] = args.mailer_cost
-        data, columns, name = {"dataset": "complete-journey"}, {}, f"did_campaign_{args.campaign}"
+        data, columns, name = _cj_source(args), {}, f"did_campaign_{args.campaign}"
     else:
         data = {"path": args.data}
         columns = {"unit": args.unit, "time": args.time, "outcome": args.outcome, "treated": args.treated}

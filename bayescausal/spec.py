@@ -149,8 +149,9 @@ def parse_spec(raw: dict, *, source_text: str | None = None) -> Spec:
     data = raw.get("data", {})
     if ("path" in data) == ("dataset" in data):
         raise SpecError("[data] needs exactly one of 'path' (a CSV/Parquet file) or 'dataset' (a shipped dataset)")
-    if data.get("format", "aggregated") not in ("aggregated", "events"):
-        raise SpecError(f"[data].format must be 'aggregated' or 'events', got '{data['format']}'")
+    formats = ("aggregated", "events", "complete-journey-kaggle")
+    if data.get("format", "aggregated") not in formats:
+        raise SpecError(f"[data].format must be one of {', '.join(formats)}, got '{data['format']}'")
     return Spec(
         kind=kind,
         name=raw["name"],

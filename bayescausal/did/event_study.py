@@ -16,6 +16,7 @@ from scipy import stats
 
 from bayescausal.did.model import Cohort
 from bayescausal.did.panel import Panel
+from bayescausal.errors import DataError
 from bayescausal.estimates import hdi_from_draws
 
 
@@ -31,6 +32,11 @@ class EventStudy:
 def _mean_vector_draws(x: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
     """Exact posterior draws of the mean vector of rows of x (NIW, reference prior)."""
     n, k = x.shape
+    if n < 2:
+        raise DataError("event study: a group needs at least 2 units")
+    if n - 1 < k:  # too few units for a joint covariance: event times drawn independently (each exact)
+        sigma2 = x.var(axis=0, ddof=1) * (n - 1) / rng.chisquare(n - 1, size=(draws, k))
+        return x.mean(axis=0) + np.sqrt(np.maximum(sigma2, 0) / n) * rng.standard_normal((draws, k))
     centred = x - x.mean(axis=0)
     scatter = centred.T @ centred + 1e-9 * np.eye(k)
     sigma = stats.invwishart.rvs(df=n - 1, scale=scatter, size=draws, random_state=rng).reshape(draws, k, k)

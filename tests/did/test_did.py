@@ -219,16 +219,16 @@ def test_all_campaigns_pooled_by_type():
 def test_kaggle_layout_loads_from_a_folder(tmp_path):
     pd.DataFrame(
         {
-            "household_key": [1, 1, 2, 3],
-            "BASKET_ID": [1, 2, 3, 4],
-            "DAY": [1, 16, 9, 20],
-            "PRODUCT_ID": [10, 10, 11, 10],
+            "household_key": [1, 1, 2, 3, 4],
+            "BASKET_ID": [1, 2, 3, 4, 5],
+            "DAY": [1, 16, 9, 20, 2],
+            "PRODUCT_ID": [10, 10, 11, 10, 11],
             "QUANTITY": 1,
-            "SALES_VALUE": [2.0, 3.0, 4.0, 5.0],
+            "SALES_VALUE": [2.0, 3.0, 4.0, 5.0, 1.0],
             "STORE_ID": 1,
             "RETAIL_DISC": 0.0,
             "TRANS_TIME": 1200,
-            "WEEK_NO": [1, 3, 2, 3],
+            "WEEK_NO": [1, 3, 2, 3, 1],
             "COUPON_DISC": 0.0,
             "COUPON_MATCH_DISC": 0.0,
         }
@@ -247,8 +247,27 @@ def test_kaggle_layout_loads_from_a_folder(tmp_path):
     tables = load_complete_journey(str(tmp_path))
     panel = complete_journey_panel(5, tables=tables)
     np.testing.assert_array_equal(panel.periods, [1, 2, 3])  # days 15-21 are week 3
-    np.testing.assert_array_equal(panel.outcome, [[2, 0, 3], [0, 4, 0], [0, 0, 5]])
-    np.testing.assert_array_equal(panel.treated, [[0, 0, 1], [0, 0, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(panel.outcome, [[2, 0, 3], [0, 4, 0], [0, 0, 5], [1, 0, 0]])
+    np.testing.assert_array_equal(panel.treated, [[0, 0, 1], [0, 0, 0], [0, 0, 1], [0, 0, 0]])
+    from bayescausal.cli import main
+
+    assert (
+        main(
+            [
+                "did",
+                "fit",
+                "--campaign",
+                "5",
+                "--cj-folder",
+                str(tmp_path),
+                "--no-report",
+                "--no-refutations",
+                "--leads",
+                "1",
+            ]
+        )
+        == 0
+    )
     (tmp_path / "coupon.csv").unlink()
     with pytest.raises(DataError, match="missing \\['coupon.csv'\\]"):
         load_complete_journey(str(tmp_path))
