@@ -103,6 +103,11 @@ def analyze(
         panel, groups[0], leads=opt.leads, tolerance=opt.lead_tolerance, seed=sampler.seed, hdi_prob=opt.hdi_prob
     )
     tables["event study"] = es.table
+    if len(groups) > 1:
+        notes.append(
+            f"event study and placebo start date: the first cohort (periods {groups[0].label}); every "
+            "cohort's own effect is in the cohorts table"
+        )
     figures["Event study (leads = parallel-trends check)"] = partial(plots.event_study, es)
     if np.isfinite(es.prob_leads_within_tolerance):
         checks.append(
