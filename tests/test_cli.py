@@ -73,6 +73,7 @@ def test_ab_analyze_json_contract(capsys, ab_csv, tmp_path):
     assert set(s["estimates"]["lift_B"]) >= CONTRACT_ESTIMATE and set(s["estimates"]["lift_C"]) >= CONTRACT_ESTIMATE
     assert s["arms"]["A"]["posterior_mean"] == pytest.approx(501 / 10_002)
     assert s["roi"]["prob_roi_above_hurdle"] is not None
+    assert s["lift_test"]["arm"] == "B" and s["lift_test"]["sd"] > 0
     assert set(s["inputs"]) >= {"data_fingerprint", "spec_hash", "seed"} and "pymc" in s["versions"]
     assert (tmp_path / "rep" / "index.html").exists()
 

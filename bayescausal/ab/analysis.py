@@ -255,6 +255,15 @@ def analyze(
     tree = xr.DataTree.from_dict({"posterior": xr.Dataset(posterior_vars, coords={"arm": arms})})
     tables = {"arms": pd.DataFrame(arms_json).T}
     extra = {"arms": arms_json, "metric": metric, "control": control}
+    if per_user_value is not None:  # a lift measurement a marketing-mix model can calibrate against
+        extra["lift_test"] = {
+            "arm": arms[candidate],
+            "effect_per_user": float(per_user_value.mean()),
+            "sd": float(per_user_value.std()),
+            "users": traffic,
+            "incremental_total": float(roi.incremental_revenue.mean),
+            "incremental_total_sd": roi.incremental_revenue.sd,
+        }
 
     if "segment" in data.columns and opt.segments != "none":
         t2 = time.perf_counter()
