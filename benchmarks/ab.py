@@ -43,6 +43,18 @@ def ensure_peer_env() -> bool:
     return True
 
 
+def run_peers(payload: list[dict]) -> list[dict]:
+    """Send cases to the peers' worker in its own environment; its answers come back as JSON."""
+    proc = subprocess.run(
+        [str(PEER_PYTHON), str(HERE / "peers" / "ab_peer.py")],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout)
+
+
 def median_time(fn, reps: int) -> float:
     times = []
     for _ in range(reps):
@@ -82,14 +94,7 @@ def accuracy_and_speed(quick: bool) -> pd.DataFrame:
     peer_results = {}
     if ensure_peer_env():
         payload = cs + [{"name": "1000 segments x 3 arms", "segments": segments if not quick else segments[:100]}]
-        proc = subprocess.run(
-            [str(PEER_PYTHON), str(HERE / "peers" / "ab_peer.py")],
-            input=json.dumps(payload),
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        peer_results = {r["name"]: r for r in json.loads(proc.stdout)}
+        peer_results = {r["name"]: r for r in run_peers(payload)}
     rows = []
     for case in cs:
         p, loss = ours(case["visitors"], case["conversions"])
@@ -202,14 +207,7 @@ def hillstrom() -> pd.DataFrame | None:
                 "reps": 3,
             }
         ]
-        proc = subprocess.run(
-            [str(PEER_PYTHON), str(HERE / "peers" / "ab_peer.py")],
-            input=json.dumps(payload),
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        r = json.loads(proc.stdout)[0]["bayesian-testing"]
+        r = run_peers(payload)[0]["bayesian-testing"]
         out["P(best) bayesian-testing"] = r["prob_best"]
     return out
 

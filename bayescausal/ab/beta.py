@@ -198,23 +198,27 @@ def _has_closed_form(*params: float) -> bool:
     return any(float(p).is_integer() and p <= _MAX_SUM_TERMS for p in params)
 
 
+def rank_draws(draws: np.ndarray, *, lower_is_better: bool = False) -> dict[str, np.ndarray]:
+    """P(best) and expected loss per arm from independent posterior draws (draws, arms), with MC errors."""
+    best = draws.min(axis=1) if lower_is_better else draws.max(axis=1)
+    loss = (draws - best[:, None]) if lower_is_better else (best[:, None] - draws)
+    n = draws.shape[0]
+    prob = (draws == best[:, None]).mean(axis=0)
+    return {
+        "prob_best": prob,
+        "prob_best_mcse": np.sqrt(prob * (1 - prob) / n),
+        "expected_loss": loss.mean(axis=0),
+        "expected_loss_mcse": loss.std(axis=0, ddof=1) / np.sqrt(n),
+    }
+
+
 def monte_carlo_ranking(alpha, beta, *, draws: int, seed: int, lower_is_better: bool = False) -> dict:
     """Monte-Carlo P(best) and expected loss with their Monte-Carlo standard errors (only on request)."""
     rng = np.random.default_rng(seed)
     alpha = np.asarray(alpha, dtype=float)
     beta = np.asarray(beta, dtype=float)
     p = rng.beta(alpha, beta, size=(draws, alpha.size))
-    best = p.min(axis=1) if lower_is_better else p.max(axis=1)
-    is_best = p == best[:, None]
-    loss = (p - best[:, None]) if lower_is_better else (best[:, None] - p)
-    prob = is_best.mean(axis=0)
-    return {
-        "prob_best": prob,
-        "prob_best_mcse": np.sqrt(prob * (1 - prob) / draws),
-        "expected_loss": loss.mean(axis=0),
-        "expected_loss_mcse": loss.std(axis=0, ddof=1) / np.sqrt(draws),
-        "draws": draws,
-    }
+    return rank_draws(p, lower_is_better=lower_is_better) | {"draws": draws}
 
 
 # --------------------------------------------------------------------------- lift distributions

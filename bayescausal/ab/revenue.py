@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from bayescausal.ab.beta import rank_draws
 from bayescausal.diagnostics import ppc_flagged, ppc_pvalues
 from bayescausal.errors import DataError
 
@@ -41,18 +42,7 @@ class RevenuePosterior:
 
     def ranking(self) -> dict[str, np.ndarray]:
         """P(best) and expected loss (currency per user) with Monte-Carlo standard errors."""
-        rpu = self.per_user
-        best = rpu.max(axis=1, keepdims=True)
-        is_best = rpu == best
-        loss = best - rpu
-        n = rpu.shape[0]
-        p = is_best.mean(axis=0)
-        return {
-            "prob_best": p,
-            "prob_best_mcse": np.sqrt(p * (1 - p) / n),
-            "expected_loss": loss.mean(axis=0),
-            "expected_loss_mcse": loss.std(axis=0, ddof=1) / np.sqrt(n),
-        }
+        return rank_draws(self.per_user)
 
 
 def fit_revenue(
