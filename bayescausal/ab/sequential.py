@@ -8,7 +8,7 @@ a sample-ratio-mismatch (SRM) check. `operating_characteristics` simulates what 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -65,7 +65,6 @@ class SequentialCheck:
     srm_pvalue: float
     exit_code: int
     epsilon: float
-    notes: list[str] = field(default_factory=list)
 
 
 def _look(prob_best, loss, prob_vs_control, arms, eps, guard: str | None, min_prob_positive: float) -> Decision:
@@ -124,7 +123,6 @@ def check(daily: pd.DataFrame, rule: StoppingRule, *, prior_alpha=1.0, prior_bet
         rows.append(row)
     p_srm = srm_pvalue(n[-1], rule.allocation)
     exit_code = EXIT_CONTINUE if decision.action == "continue" else EXIT_DECIDED
-    notes = []
     if p_srm < rule.srm_alpha:
         decision = Decision(
             "halt: sample ratio mismatch",
@@ -135,7 +133,7 @@ def check(daily: pd.DataFrame, rule: StoppingRule, *, prior_alpha=1.0, prior_bet
         )
         exit_code = EXIT_SRM
     eps_last = rows[-1]["threshold"]
-    return SequentialCheck(arms, pd.DataFrame(rows), decision, p_srm, exit_code, eps_last, notes)
+    return SequentialCheck(arms, pd.DataFrame(rows), decision, p_srm, exit_code, eps_last)
 
 
 # --------------------------------------------------------------------------- operating characteristics
