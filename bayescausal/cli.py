@@ -297,6 +297,74 @@ def build_parser() -> argparse.ArgumentParser:
         b.add_argument("--allow-unconverged", action="store_true", help="exit 0 even when diagnostics fail")
         _add_output(f)
 
+    bcf = sub.add_parser(
+        "bcf",
+        help="Bayesian causal forests: heterogeneous effects and profit-optimal targeting",
+        formatter_class=Formatter,
+        description="Bayesian causal forests (Hahn, Murray & Carvalho 2020): who responds to a discount, coupon or "
+        "e-mail, with posterior CATEs, uplift curves and the profit-maximising targeting policy.",
+        epilog="examples:\n  bayescausal bcf fit --data customers.csv --outcome sales --treatment discount "
+        "--covariates age,state --json\n  bayescausal bcf target --data customers.csv --outcome sales "
+        "--treatment discount --covariates age,state --margin 0.05 --cost-per-treated 2 --targets-out t.csv\n\n"
+        + EXIT_CODES,
+    )
+    bcf_sub = bcf.add_subparsers(dest="bcf_command", required=True, metavar="SUBCOMMAND")
+    for name, help_text in (
+        ("fit", "posterior CATEs, ATE/ATT, subgroups and uplift curves"),
+        ("target", "the same fit, leading with who to treat; writes the targeting list"),
+    ):
+        f = bcf_sub.add_parser(
+            name,
+            formatter_class=Formatter,
+            help=help_text,
+            description=help_text + ".",
+            epilog=f"example:\n  bayescausal bcf {name} --data customers.csv --outcome sales --treatment discount "
+            "--covariates age,state,predicted_sales --randomised --margin 0.05 --cost-per-treated 2\n\n" + EXIT_CODES,
+        )
+        g = f.add_argument_group("data: one row per customer")
+        g.add_argument("--data", required=True, help="CSV/Parquet file")
+        g.add_argument("--outcome", required=True, help="outcome column (sales, spend, 0/1 conversion)")
+        g.add_argument("--treatment", required=True, help="treatment column (0/1, or name --treated-value)")
+        g.add_argument("--covariates", required=True, help="comma-separated covariate columns")
+        g.add_argument("--treated-value", help="value of --treatment that means treated (others: control)")
+        g.add_argument("--control-value", help="value that means control (rows in other arms are left out)")
+        g.add_argument("--id-col", help="customer id column for the per-row outputs")
+        g.add_argument("--propensity-col", help="known assignment probabilities (else estimated)")
+        g.add_argument("--randomised", action="store_true", help="randomised assignment: pi_hat = treated share")
+        m = f.add_argument_group("model")
+        m.add_argument("--backend", choices=["stochtree", "pymc"], default="stochtree", help="BCF sampler")
+        m.add_argument(
+            "--likelihood",
+            choices=["auto", "gaussian", "probit", "student-t", "bernoulli", "hurdle"],
+            default="auto",
+            help="auto: Gaussian, or binary for 0/1 outcomes; student-t/bernoulli/hurdle need --backend pymc",
+        )
+        m.add_argument("--segments", default="", help="comma-separated covariates to report CATE by")
+        m.add_argument("--holdout", type=float, default=0.0, help="share held out for honest gain curves")
+        m.add_argument("--trim", help="drop rows with pi_hat outside LOW,HIGH (e.g. 0.05,0.95)")
+        m.add_argument("--no-placebo", action="store_true", help="skip the permuted-treatment refit")
+        m.add_argument("--draws", type=int, default=500, help="kept draws per chain")
+        m.add_argument("--burnin", type=int, default=100, help="burn-in per chain after the warm start")
+        m.add_argument("--chains", type=int, default=4, help="chains (>= 2 to check convergence)")
+        m.add_argument("--seed", type=int, default=0, help="random seed: same seed, same numbers")
+        b = f.add_argument_group("profit and decision")
+        b.add_argument("--margin", type=float, default=0.05, help="profit margin on incremental outcome")
+        b.add_argument("--cost-per-treated", type=float, default=0.0, help="cost of treating one customer")
+        b.add_argument("--cost-col", help="per-customer cost column instead")
+        b.add_argument("--min-prob-profit", type=float, default=0.0, help="treat only where P(profit > 0) > this")
+        b.add_argument("--heuristic", help='a simple rule to compare with, e.g. "age < 40"')
+        b.add_argument("--min-prob", type=float, default=0.9, help="act only when P(campaign profit > 0) >= this")
+        o = f.add_argument_group("per-customer outputs")
+        o.add_argument("--predict-out", metavar="CSV", help="write per-row posterior mean CATE and its interval")
+        if name == "target":
+            o.add_argument("--targets-out", metavar="CSV", default="targets.csv", help="write who to treat")
+        f.add_argument(
+            "--allow-unconverged",
+            action="store_true",
+            help="exit 0 even when diagnostics fail (the report still carries the red banner)",
+        )
+        _add_output(f)
+
     rp = sub.add_parser(
         "report",
         formatter_class=Formatter,
@@ -552,6 +620,83 @@ def cmd_did(args) -> int:
     return _converged_exit(result, args.allow_unconverged)
 
 
+def _bcf_spec(args):
+    from bayescausal.spec import parse_spec
+
+    def listed(text: str | None) -> list[str]:
+        return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+    model = {
+        "outcome": args.outcome,
+        "treatment": args.treatment,
+        "covariates": listed(args.covariates),
+        "backend": args.backend,
+        "likelihood": args.likelihood,
+        "randomised": args.randomised,
+        "holdout": args.holdout,
+        "placebo": not args.no_placebo,
+    }
+    optional = {
+        "treated_value": args.treated_value,
+        "control_value": args.control_value,
+        "id": args.id_col,
+        "propensity_column": args.propensity_col,
+        "cost_column": args.cost_col,
+        "heuristic": args.heuristic,
+    }
+    model |= {k: v for k, v in optional.items() if v is not None}
+    if args.segments:
+        model["segments"] = listed(args.segments)
+    if args.trim:
+        model["trim"] = [float(x) for x in listed(args.trim)]
+    return parse_spec(
+        {
+            "kind": "bcf",
+            "name": Path(args.data).stem,
+            "data": {"path": args.data},
+            "model": model,
+            "sampler": {"draws": args.draws, "tune": args.burnin, "chains": args.chains, "seed": args.seed},
+            "business": {
+                "margin_rate": args.margin,
+                "cost_per_treated": args.cost_per_treated,
+                "min_prob_profit": args.min_prob_profit,
+                "min_prob_positive": args.min_prob,
+            },
+        }
+    )
+
+
+def _write_csv(frame, path: str, force: bool) -> None:
+    """Atomic CSV write that never replaces a user's file without --force."""
+    import os
+
+    from bayescausal.errors import ReportExistsError
+
+    target = Path(path)
+    if target.exists() and not force:
+        raise ReportExistsError(f"{target} already exists; pass --force to replace it")
+    tmp = target.with_name(f".{target.name}.tmp")
+    frame.to_csv(tmp, index=False)
+    os.replace(tmp, target)
+    _stage(f"wrote {len(frame):,} rows to {target}")
+
+
+def cmd_bcf(args) -> int:
+    from bayescausal.runner import run_bcf
+
+    spec = _bcf_spec(args)
+    result = run_bcf(spec, progress=_stage)
+    cate = result.row_outputs["cate"]
+    if args.predict_out:
+        cols = [c for c in cate.columns if c.startswith("cate_") or c in ("id", "prob_positive")]
+        _write_csv(cate[cols], args.predict_out, args.force)
+    if args.bcf_command == "target":
+        cols = ["id", "expected_profit", "prob_profitable", "treat", "cate_mean"]
+        _write_csv(cate[cols].sort_values("expected_profit", ascending=False), args.targets_out, args.force)
+    _emit(result, args, default_name=f"bcf_{spec.name}")
+    return _converged_exit(result, args.allow_unconverged)
+
+
 def cmd_report(args) -> int:
     from bayescausal.errors import DataError
 
@@ -584,7 +729,14 @@ def cmd_demo(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"run": cmd_run, "ab": cmd_ab, "did": cmd_did, "report": cmd_report, "demo": cmd_demo}
+    handlers = {
+        "run": cmd_run,
+        "ab": cmd_ab,
+        "did": cmd_did,
+        "bcf": cmd_bcf,
+        "report": cmd_report,
+        "demo": cmd_demo,
+    }
     args.stdout = sys.stdout
     try:
         # in --json mode stdout carries only the JSON: anything a library prints goes to stderr

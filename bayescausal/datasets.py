@@ -32,7 +32,18 @@ def _ab_daily() -> pd.DataFrame:
     return aggregate_events(_ab_events(), user="user", timestamp="timestamp")
 
 
+def _discount() -> pd.DataFrame:
+    from bayescausal.simulate.bcf import discount
+
+    return discount(1500, randomised=True, seed=5).drop(columns=["tau", "mu", "propensity"])
+
+
 DATASETS: dict[str, tuple[str, Callable[[], pd.DataFrame]]] = {
+    "simulated-discount": (
+        "simulated randomised discount: 1,500 customers (age, state, predicted sales), discount cost 2.0, "
+        "sales; known CATE (bayescausal.simulate.bcf.discount, seed 5)",
+        _discount,
+    ),
     "simulated-ab": (
         "simulated checkout test: 80,000 users, 2 arms, 6 segments, revenue (known truth, seed 11/12)",
         _ab_aggregated,

@@ -49,6 +49,7 @@ class Result:
     posterior: xr.DataTree | None = None  # everything saved to posterior.nc
     sampled: xr.DataTree | None = None  # the MCMC output behind `diagnostics`, for trace/rank/energy plots
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    row_outputs: dict[str, pd.DataFrame] = field(default_factory=dict)  # per-row CSVs beside the report
     figures: dict[str, Figure] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)

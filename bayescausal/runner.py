@@ -6,6 +6,7 @@ The CLI and the scripts call these functions; they hold no statistics of their o
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pandas as pd
 
@@ -203,7 +204,63 @@ def run_did(spec: Spec, *, progress: Progress = _quiet, sampler_progress: bool =
     return result
 
 
-RUNNERS: dict[str, Callable[..., Result]] = {"ab": run_ab, "did": run_did}
+# --------------------------------------------------------------------------- BCF
+
+
+def bcf_options(spec: Spec):
+    from bayescausal.bcf.analysis import BCF_THRESHOLDS, BCFOptions
+    from bayescausal.bcf.backends import ForestSettings
+
+    m = spec.model
+    forest = {k: spec.sampler[k] for k in ("draws", "chains", "seed") if k in spec.sampler}
+    if "tune" in spec.sampler:
+        forest["burnin"] = spec.sampler["tune"]
+    forest |= {k: m[k] for k in ("gfr", "prognostic_trees", "effect_trees") if k in m}
+    keys = ("backend", "likelihood", "randomised", "heuristic", "holdout", "placebo", "tree_depth", "cost_column")
+    kwargs = {k: m[k] for k in keys if k in m}
+    if "segments" in m:
+        kwargs["segments"] = tuple(str(s) for s in m["segments"])
+    if "trim" in m:
+        if len(m["trim"]) != 2:
+            raise SpecError(f"[model].trim: expected [low, high] (e.g. [0.05, 0.95]), got {m['trim']!r}")
+        kwargs["trim"] = (float(m["trim"][0]), float(m["trim"][1]))
+    b = spec.business
+    if "margin_rate" in b:
+        kwargs["margin"] = float(b["margin_rate"])
+    for key in ("cost_per_treated", "min_prob_profit"):
+        if key in b:
+            kwargs[key] = float(b[key])
+    limits = replace(BCF_THRESHOLDS, **spec.diagnostics)  # BART's own defaults, then the spec's overrides
+    return BCFOptions(**kwargs, thresholds=limits, forest=ForestSettings(**forest), rule=decision_rule(spec))
+
+
+def run_bcf(spec: Spec, *, progress: Progress = _quiet, sampler_progress: bool = False) -> Result:
+    from bayescausal.bcf.analysis import analyze
+
+    m = spec.model
+    for key in ("outcome", "treatment", "covariates"):
+        if key not in m:
+            raise SpecError(f"[model].{key} is required for kind = 'bcf' (e.g. outcome = 'sales')")
+    progress("loading data")
+    frame, inputs = load_frame(spec)
+    options = bcf_options(spec)
+    progress(f"fitting the causal forest ({options.backend}; {options.forest.chains} chains) and the targeting")
+    return analyze(
+        frame,
+        outcome=m["outcome"],
+        treatment=m["treatment"],
+        covariates=[str(c) for c in m["covariates"]],
+        options=options,
+        treated_value=m.get("treated_value"),
+        control_value=m.get("control_value"),
+        id_column=m.get("id"),
+        propensity_column=m.get("propensity_column"),
+        inputs=inputs | {"spec_hash": spec.hash},
+        title=spec.title,
+    )
+
+
+RUNNERS: dict[str, Callable[..., Result]] = {"ab": run_ab, "did": run_did, "bcf": run_bcf}
 
 
 def run_spec(spec: Spec, *, progress: Progress = _quiet, sampler_progress: bool = False) -> Result:

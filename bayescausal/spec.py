@@ -40,6 +40,8 @@ SECTIONS: dict[str, dict[str, Any]] = {
         "threshold_relative": bool,
         "traffic": NUMBER,
         "value_per_conversion": NUMBER,
+        "cost_per_treated": NUMBER,
+        "min_prob_profit": NUMBER,
     },
     "output": {"dir": str},
     "diagnostics": {"max_rhat": NUMBER, "min_ess": NUMBER, "max_divergences": int, "min_bfmi": NUMBER},
@@ -69,6 +71,28 @@ MODEL_KEYS["did"] = {
     "lead_tolerance": NUMBER,
     "mailer_cost_per_household": NUMBER,
     "refutations": bool,
+}
+MODEL_KEYS["bcf"] = {
+    "outcome": str,
+    "treatment": str,
+    "covariates": list,
+    "treated_value": (str, int),
+    "control_value": (str, int),
+    "id": str,
+    "propensity_column": str,
+    "cost_column": str,
+    "backend": str,
+    "likelihood": str,
+    "randomised": bool,
+    "segments": list,
+    "heuristic": str,
+    "holdout": NUMBER,
+    "trim": list,
+    "placebo": bool,
+    "tree_depth": int,
+    "gfr": int,
+    "prognostic_trees": int,
+    "effect_trees": int,
 }
 TOP = {"kind": str, "name": str, "title": str, **{s: dict for s in SECTIONS}, "model": dict}
 
@@ -111,6 +135,8 @@ class Spec:
 def _type_name(t) -> str:
     if t is NUMBER:
         return "number"
+    if isinstance(t, tuple):
+        return " or ".join(x.__name__ for x in t)
     return t.__name__
 
 

@@ -38,6 +38,9 @@ def test_help_everywhere(capsys):
         ["ab", "allocate", "--help"],
         ["report", "--help"],
         ["demo", "--help"],
+        ["bcf", "--help"],
+        ["bcf", "fit", "--help"],
+        ["bcf", "target", "--help"],
     ):
         with pytest.raises(SystemExit) as exc:
             build_parser().parse_args(argv)

@@ -99,7 +99,8 @@ def _swap_into_place(tmp: Path, out_dir: Path) -> None:
 
 
 def write_report(result: Result, out_dir: str | Path, *, force: bool = False, spec_text: str | None = None) -> Path:
-    """Write index.html, report.md, summary.json, posterior.nc and figures/ to `out_dir`, atomically."""
+    """Write index.html, report.md, summary.json, posterior.nc, figures/ and any per-row CSVs to `out_dir`,
+    atomically."""
     out_dir = Path(out_dir)
     _require_writable(out_dir, force)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -116,6 +117,8 @@ def write_report(result: Result, out_dir: str | Path, *, force: bool = False, sp
             (tmp / rel).write_bytes(png)
             files[name] = rel
         (tmp / "summary.json").write_text(summary_json(result))
+        for name, frame in result.row_outputs.items():
+            frame.to_csv(tmp / f"{name}.csv", index=False)
         (tmp / "report.md").write_text(render_markdown(result, files, spec_text))
         if result.posterior is not None:
             write_posterior(result.posterior, tmp / "posterior.nc")

@@ -1,0 +1,152 @@
+"""The BCF data boundary: outcome, binary treatment and covariates, validated and encoded for trees,
+plus the propensity estimate that BCF feeds to its prognostic forest.
+
+Categorical covariates become one indicator per level (trees split on "state == CA"); numeric ones pass
+through. Nothing here fits an outcome model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from bayescausal.data.validate import require_columns, require_finite, require_numeric
+from bayescausal.errors import DataError
+
+MAX_LEVELS = 30
+
+
+@dataclass
+class BCFData:
+    X: np.ndarray  # (n, p) float, trees' covariates
+    names: list[str]  # one per column of X
+    z: np.ndarray  # (n,) 0/1
+    y: np.ndarray  # (n,) float
+    covariates: pd.DataFrame  # the original covariate columns (segments, heuristics, tree labels)
+    ids: np.ndarray  # row identifiers for per-row outputs
+    outcome: str
+    treatment: str
+    binary_outcome: bool
+
+    @property
+    def n(self) -> int:
+        return len(self.y)
+
+    def subset(self, mask: np.ndarray) -> BCFData:
+        return BCFData(
+            self.X[mask],
+            self.names,
+            self.z[mask],
+            self.y[mask],
+            self.covariates.loc[mask].reset_index(drop=True),
+            self.ids[mask],
+            self.outcome,
+            self.treatment,
+            self.binary_outcome,
+        )
+
+
+def encode_covariates(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Numeric and boolean columns as they are; text/categorical columns as one indicator per level."""
+    parts, names = [], []
+    for col in columns:
+        s = frame[col]
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+            parts.append(s.to_numpy(dtype=float)[:, None])
+            names.append(col)
+            continue
+        if s.isna().any():
+            raise DataError(f"covariate '{col}' has {int(s.isna().sum())} missing value(s): fill or drop them first")
+        levels = sorted(s.astype(str).unique())
+        if len(levels) > MAX_LEVELS:
+            raise DataError(
+                f"covariate '{col}' is text with {len(levels)} levels (more than {MAX_LEVELS}): group rare levels "
+                "or encode it as a number before fitting"
+            )
+        values = s.astype(str).to_numpy()
+        parts.append(np.column_stack([(values == lev).astype(float) for lev in levels]))
+        names += [f"{col}={lev}" for lev in levels]
+    return np.hstack(parts), names
+
+
+def prepare(
+    frame: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    covariates: list[str],
+    treated_value=None,
+    id_column: str | None = None,
+    min_per_arm: int = 10,
+) -> BCFData:
+    """Validate and encode one row per unit (customer). Raises DataError naming the problem and the fix."""
+    if frame.empty:
+        raise DataError("the data has no rows")
+    if not covariates:
+        raise DataError("no covariates given: BCF needs at least one (e.g. --covariates age,state)")
+    if outcome in covariates or treatment in covariates:
+        raise DataError("the outcome and the treatment must not be among the covariates")
+    require_columns(frame, [outcome, treatment, *covariates, *([id_column] if id_column else [])], what="BCF data")
+    require_numeric(frame, [outcome], what="outcome")
+    require_finite(frame, [outcome], what="outcome")
+    require_finite(frame, [c for c in covariates if pd.api.types.is_numeric_dtype(frame[c])], what="covariates")
+    z = _binary_treatment(frame[treatment], treatment, treated_value)
+    for arm, label in ((1, "treated"), (0, "control")):
+        if (z == arm).sum() < min_per_arm:
+            raise DataError(
+                f"only {(z == arm).sum()} {label} row(s) in '{treatment}'; BCF needs at least {min_per_arm} per arm "
+                "(the treatment must vary)"
+            )
+    X, names = encode_covariates(frame, covariates)
+    y = frame[outcome].to_numpy(dtype=float)
+    ids = frame[id_column].to_numpy() if id_column else frame.index.to_numpy()
+    if id_column and pd.Series(ids).duplicated().any():
+        raise DataError(f"id column '{id_column}' has duplicated values: BCF needs one row per unit")
+    return BCFData(
+        X=X,
+        names=names,
+        z=z,
+        y=y,
+        covariates=frame[covariates].reset_index(drop=True),
+        ids=ids,
+        outcome=outcome,
+        treatment=treatment,
+        binary_outcome=bool(np.isin(np.unique(y), [0.0, 1.0]).all()),
+    )
+
+
+def _binary_treatment(s: pd.Series, name: str, treated_value) -> np.ndarray:
+    if s.isna().any():
+        raise DataError(f"treatment '{name}' has {int(s.isna().sum())} missing value(s): drop those rows")
+    if treated_value is not None:
+        if treated_value not in set(s.unique()):
+            found = sorted(map(str, s.unique()))
+            raise DataError(f"treated value {treated_value!r} does not occur in '{name}' (values: {found})")
+        return (s == treated_value).to_numpy(dtype=int)
+    values = set(pd.unique(s))
+    if values <= {0, 1} or values <= {False, True}:
+        return s.astype(int).to_numpy()
+    raise DataError(
+        f"treatment '{name}' must be 0/1 or boolean, found {sorted(map(str, values))[:5]}; name the treated "
+        "value (--treated-value / [model].treated_value) and the rest counts as control"
+    )
+
+
+def propensity_scores(data: BCFData, *, randomised: bool, given: np.ndarray | None = None) -> np.ndarray:
+    """pi_hat(x): the known share on randomised data, a given column, or an L2 logistic regression."""
+    if given is not None:
+        p = np.asarray(given, dtype=float)
+        if not np.all((p > 0) & (p < 1)):
+            raise DataError("the propensity column must lie strictly between 0 and 1")
+        return p
+    if randomised:
+        return np.full(data.n, data.z.mean())
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
+    model.fit(data.X, data.z)
+    return np.clip(model.predict_proba(data.X)[:, 1], 1e-3, 1 - 1e-3)
