@@ -343,8 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
         m.add_argument("--holdout", type=float, default=0.0, help="share held out for honest gain curves")
         m.add_argument("--trim", help="drop rows with pi_hat outside LOW,HIGH (e.g. 0.05,0.95)")
         m.add_argument("--no-placebo", action="store_true", help="skip the permuted-treatment refit")
-        m.add_argument("--draws", type=int, default=500, help="kept draws per chain")
-        m.add_argument("--burnin", type=int, default=100, help="burn-in per chain after the warm start")
+        m.add_argument("--draws", type=int, default=300, help="kept draws per chain")
+        m.add_argument("--burnin", type=int, default=50, help="burn-in per chain after the warm start")
         m.add_argument("--chains", type=int, default=4, help="chains (>= 2 to check convergence)")
         m.add_argument("--seed", type=int, default=0, help="random seed: same seed, same numbers")
         b = f.add_argument_group("profit and decision")
@@ -363,6 +363,51 @@ def build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="exit 0 even when diagnostics fail (the report still carries the red banner)",
         )
+        _add_output(f)
+
+    mmm = sub.add_parser(
+        "mmm",
+        help="marketing-mix models: ROAS, response curves, budget allocation",
+        formatter_class=Formatter,
+        description="Bayesian marketing-mix models on pymc-marketing: adstock and saturation per channel, "
+        "posterior ROAS and marginal ROAS, response curves, and the budget plan the optimizer proposes, scored "
+        "as the posterior of its incremental revenue against the current plan.",
+        epilog="examples:\n  bayescausal mmm fit --data-dir ../shared/data/dtmart --json\n"
+        "  bayescausal mmm fit --data weekly.csv --date week --target sales --channels tv,search,social\n"
+        "  bayescausal mmm optimize --data-dir dtmart/ --plan-weeks 4 --bounds 0.5,1.5\n\n" + EXIT_CODES,
+    )
+    mmm_sub = mmm.add_subparsers(dest="mmm_command", required=True, metavar="SUBCOMMAND")
+    for name, help_text in (
+        ("fit", "fit, diagnose, and report ROAS, contributions and response curves"),
+        ("optimize", "the same fit, leading with the optimised budget plan"),
+    ):
+        f = mmm_sub.add_parser(
+            name,
+            formatter_class=Formatter,
+            help=help_text,
+            description=help_text + ".",
+            epilog=f"example:\n  bayescausal mmm {name} --data-dir ../shared/data/dtmart --groups "
+            "CameraAccessory,GamingAccessory,HomeAudio\n\n" + EXIT_CODES,
+        )
+        g = f.add_argument_group("data (one of --data-dir or --data)")
+        g.add_argument("--data-dir", help="a DT-Mart-layout folder: MediaInvestment.csv + sales files")
+        g.add_argument("--groups", help="product sub-categories to pool (one series each); default: total GMV")
+        g.add_argument("--spread", choices=["days", "sale-days"], default="days", help="monthly spend -> weeks")
+        g.add_argument("--data", help="a weekly CSV/Parquet: date, target, one column per channel")
+        g.add_argument("--date", default="date", help="date column (with --data)")
+        g.add_argument("--target", default="gmv", help="sales column (with --data)")
+        g.add_argument("--channels", help="comma-separated spend columns (with --data)")
+        g.add_argument("--controls", default="", help="comma-separated control columns (with --data)")
+        m = f.add_argument_group("model and plan")
+        m.add_argument("--l-max", type=int, default=4, help="weeks of carry-over")
+        m.add_argument("--holdout-weeks", type=int, default=8, help="final weeks for the out-of-sample check")
+        m.add_argument("--plan-weeks", type=int, default=8, help="weeks the budget plan covers")
+        m.add_argument("--bounds", default="0.5,1.5", help="per-channel bounds, multiples of current spend")
+        m.add_argument("--budget", type=float, help="weekly budget to allocate (default: the current total)")
+        m.add_argument("--no-sensitivity", action="store_true", help="skip the refit under the other spread")
+        m.add_argument("--identifiability", action="store_true", help="also fit simulated sales on this spend design")
+        m.add_argument("--margin", type=float, default=1.0, help="profit margin on incremental revenue")
+        _add_sampler(f)
         _add_output(f)
 
     rp = sub.add_parser(
@@ -697,6 +742,68 @@ def cmd_bcf(args) -> int:
     return _converged_exit(result, args.allow_unconverged)
 
 
+def _mmm_spec(args):
+    from bayescausal.errors import SpecError
+    from bayescausal.spec import parse_spec
+
+    def listed(text):
+        return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+    if bool(args.data_dir) == bool(args.data):
+        raise SpecError("give exactly one of --data-dir (DT-Mart layout) or --data (a weekly table)")
+    model = {
+        "l_max": args.l_max,
+        "holdout_weeks": args.holdout_weeks,
+        "plan_weeks": args.plan_weeks,
+        "budget_bounds": [float(x) for x in listed(args.bounds)],
+        "spread_sensitivity": not args.no_sensitivity,
+        "identifiability": args.identifiability,
+    }
+    if args.budget is not None:
+        model["total_budget"] = args.budget
+    if args.data_dir:
+        data = {"path": args.data_dir, "format": "dtmart"}
+        model["spread"] = args.spread
+        if args.groups:
+            model["groups"] = listed(args.groups)
+        columns = {}
+    else:
+        data = {"path": args.data}
+        if not args.channels:
+            raise SpecError("--channels is required with --data (the spend columns)")
+        model |= {"channels": listed(args.channels), "controls": listed(args.controls)}
+        columns = {"date": args.date, "target": args.target}
+    return parse_spec(
+        {
+            "kind": "mmm",
+            "name": Path(args.data_dir or args.data).stem or "mmm",
+            "data": data,
+            "columns": columns,
+            "model": model,
+            "sampler": {
+                "draws": args.draws,
+                "tune": args.tune,
+                "chains": args.chains,
+                "seed": args.seed,
+                "sampler": args.sampler,
+            },
+            "business": {"margin_rate": args.margin},
+        }
+    )
+
+
+def cmd_mmm(args) -> int:
+    from bayescausal.runner import run_mmm
+
+    spec = _mmm_spec(args)
+    result = run_mmm(spec, progress=_stage, sampler_progress=_show_sampler_progress(args))
+    if args.mmm_command == "optimize" and not args.json:
+        plan = next(v for k, v in result.tables.items() if k.startswith("budget plan"))
+        print(plan.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    _emit(result, args, default_name=f"mmm_{spec.name}")
+    return _converged_exit(result, args.allow_unconverged)
+
+
 def cmd_report(args) -> int:
     from bayescausal.errors import DataError
 
@@ -734,6 +841,7 @@ def main(argv: list[str] | None = None) -> int:
         "ab": cmd_ab,
         "did": cmd_did,
         "bcf": cmd_bcf,
+        "mmm": cmd_mmm,
         "report": cmd_report,
         "demo": cmd_demo,
     }

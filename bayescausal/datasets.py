@@ -38,7 +38,18 @@ def _discount() -> pd.DataFrame:
     return discount(1500, randomised=True, seed=5).drop(columns=["tau", "mu", "propensity"])
 
 
+def _dtmart_like() -> pd.DataFrame:
+    from bayescausal.simulate.mmm import simulate
+
+    return simulate(104, seed=3)[0]
+
+
 DATASETS: dict[str, tuple[str, Callable[[], pd.DataFrame]]] = {
+    "simulated-dtmart": (
+        "simulated DT-Mart-like weekly GMV and spend on 9 channels, 104 weeks, monthly-step budgets, sale events "
+        "(known ROAS: bayescausal.simulate.mmm.simulate(104, seed=3))",
+        _dtmart_like,
+    ),
     "simulated-discount": (
         "simulated randomised discount: 1,500 customers (age, state, predicted sales), discount cost 2.0, "
         "sales; known CATE (bayescausal.simulate.bcf.discount, seed 5)",

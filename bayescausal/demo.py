@@ -14,7 +14,13 @@ from bayescausal.runner import Progress, ab_data, load_frame, run_spec
 from bayescausal.spec import load_spec, parse_spec
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
-DEMO_SPECS = ["ab_checkout.toml", "did_campaign18.toml", "did_all_campaigns.toml", "bcf_discount.toml"]
+DEMO_SPECS = [
+    "ab_checkout.toml",
+    "did_campaign18.toml",
+    "did_all_campaigns.toml",
+    "bcf_discount.toml",
+    "mmm_simulated.toml",
+]
 
 
 def run_demo(out: Path, *, force: bool = False, progress: Progress = print) -> Path:

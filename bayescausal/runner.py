@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 
@@ -237,12 +238,29 @@ def bcf_options(spec: Spec):
 def run_bcf(spec: Spec, *, progress: Progress = _quiet, sampler_progress: bool = False) -> Result:
     from bayescausal.bcf.analysis import analyze
 
-    m = spec.model
+    m = dict(spec.model)
+    if spec.data.get("dataset") == "complete-journey":
+        from bayescausal.bcf.complete_journey import DEMOGRAPHICS, PRE_FEATURES, campaign_frame, describe
+
+        if "campaign" not in m:
+            raise SpecError(
+                "[model].campaign is required with dataset = 'complete-journey' (a Type A id: 8, 13, 18, 27)"
+            )
+        progress(f"building the household table for Complete Journey campaign {m['campaign']}")
+        frame = campaign_frame(int(m["campaign"]), pre_weeks=int(m.get("pre_weeks", 8)))
+        inputs = {
+            "data": describe(frame, int(m["campaign"])),
+            "data_fingerprint": fingerprint(frame),
+            "rows": len(frame),
+        }
+        defaults = {"outcome": "spend", "treatment": "treated", "covariates": PRE_FEATURES + DEMOGRAPHICS}
+        m = defaults | {"id": "household_id"} | m
+    else:
+        progress("loading data")
+        frame, inputs = load_frame(spec)
     for key in ("outcome", "treatment", "covariates"):
         if key not in m:
             raise SpecError(f"[model].{key} is required for kind = 'bcf' (e.g. outcome = 'sales')")
-    progress("loading data")
-    frame, inputs = load_frame(spec)
     options = bcf_options(spec)
     progress(f"fitting the causal forest ({options.backend}; {options.forest.chains} chains) and the targeting")
     return analyze(
@@ -260,7 +278,99 @@ def run_bcf(spec: Spec, *, progress: Progress = _quiet, sampler_progress: bool =
     )
 
 
-RUNNERS: dict[str, Callable[..., Result]] = {"ab": run_ab, "did": run_did, "bcf": run_bcf}
+# --------------------------------------------------------------------------- MMM
+
+
+def mmm_data(spec: Spec):
+    """The weekly panel: a DT-Mart-layout folder, a shipped dataset, or a CSV/Parquet with named columns."""
+    from bayescausal.mmm.data import from_frame, load_dtmart
+    from bayescausal.simulate.mmm import DTMART_CHANNELS
+
+    m = spec.model
+    if spec.data.get("format") == "dtmart":
+        data = load_dtmart(spec.data_path(), spread=m.get("spread", "days"), groups=m.get("groups"))
+        return data, {"data": data.source, "data_fingerprint": fingerprint(data.frame), "rows": len(data.frame)}
+    frame, inputs = load_frame(spec)
+    default_channels = DTMART_CHANNELS if spec.data.get("dataset") == "simulated-dtmart" else None
+    channels = m.get("channels", default_channels)
+    if not channels:
+        raise SpecError("[model].channels is required: the spend columns, e.g. channels = ['TV', 'SEM']")
+    controls = m.get("controls", ["sale_event", "trend"] if default_channels else [])
+    data = from_frame(
+        frame,
+        date=spec.columns.get("date", "date"),
+        target=spec.columns.get("target", "gmv"),
+        channels=[str(c) for c in channels],
+        controls=[str(c) for c in controls],
+        group=m.get("group"),
+    )
+    data.source = inputs["data"]
+    return data, inputs
+
+
+def lift_tests(spec: Spec) -> tuple[dict, ...]:
+    """[[model.lift_tests]] rows: channel, x, delta_x and either delta_y + sigma or `summary`, the
+    summary.json of one of our A/B or DiD reports whose `lift_test` gives the effect (per week)."""
+    import json
+
+    out = []
+    for row in spec.model.get("lift_tests", []):
+        if not isinstance(row, dict):
+            raise SpecError(f"[[model.lift_tests]]: each entry must be a table, got {row!r}")
+        row = dict(row)
+        if "summary" in row:
+            path = Path(row.pop("summary"))
+            if not path.exists():
+                raise SpecError(f"lift test summary not found: {path}")
+            lift = json.loads(path.read_text()).get("lift_test")
+            if not lift or "incremental_total" not in lift:
+                raise SpecError(f"{path} has no lift_test with incremental_total (export it from a DiD or A/B run)")
+            weeks = float(row.pop("weeks", 1))
+            row |= {"delta_y": lift["incremental_total"] / weeks, "sigma": lift["incremental_total_sd"] / weeks}
+        out.append(row)
+    return tuple(out)
+
+
+def mmm_options(spec: Spec):
+    from bayescausal.mmm.model import MMMOptions
+
+    m = spec.model
+    keys = (
+        "l_max",
+        "yearly_seasonality",
+        "pooled",
+        "holdout_weeks",
+        "plan_weeks",
+        "total_budget",
+        "spread_sensitivity",
+    )
+    kwargs = {k: m[k] for k in keys if k in m}
+    if "budget_bounds" in m:
+        if len(m["budget_bounds"]) != 2:
+            raise SpecError(f"[model].budget_bounds: expected [low, high] multiples, got {m['budget_bounds']!r}")
+        kwargs["budget_bounds"] = (float(m["budget_bounds"][0]), float(m["budget_bounds"][1]))
+    sampler = SamplerSettings(**({"draws": 1000, "tune": 1000} | spec.sampler))
+    margin = float(spec.business.get("margin_rate", 1.0))
+    return MMMOptions(**kwargs, lift_tests=lift_tests(spec), sampler=sampler, margin_rate=margin)
+
+
+def run_mmm(spec: Spec, *, progress: Progress = _quiet, sampler_progress: bool = False) -> Result:
+    from bayescausal.mmm.analysis import analyze
+
+    progress("loading the weekly panel")
+    data, inputs = mmm_data(spec)
+    return analyze(
+        data,
+        mmm_options(spec),
+        rule=decision_rule(spec),
+        thresholds=thresholds(spec),
+        inputs=inputs | {"spec_hash": spec.hash},
+        title=spec.title,
+        progress=progress,
+    )
+
+
+RUNNERS: dict[str, Callable[..., Result]] = {"ab": run_ab, "did": run_did, "bcf": run_bcf, "mmm": run_mmm}
 
 
 def run_spec(spec: Spec, *, progress: Progress = _quiet, sampler_progress: bool = False) -> Result:

@@ -93,6 +93,25 @@ MODEL_KEYS["bcf"] = {
     "gfr": int,
     "prognostic_trees": int,
     "effect_trees": int,
+    "campaign": int,
+    "pre_weeks": int,
+}
+MODEL_KEYS["mmm"] = {
+    "channels": list,
+    "controls": list,
+    "group": str,
+    "groups": list,
+    "spread": str,
+    "l_max": int,
+    "yearly_seasonality": int,
+    "pooled": bool,
+    "holdout_weeks": int,
+    "plan_weeks": int,
+    "budget_bounds": list,
+    "total_budget": NUMBER,
+    "spread_sensitivity": bool,
+    "identifiability": bool,
+    "lift_tests": list,
 }
 TOP = {"kind": str, "name": str, "title": str, **{s: dict for s in SECTIONS}, "model": dict}
 
@@ -175,7 +194,7 @@ def parse_spec(raw: dict, *, source_text: str | None = None) -> Spec:
     data = raw.get("data", {})
     if ("path" in data) == ("dataset" in data):
         raise SpecError("[data] needs exactly one of 'path' (a CSV/Parquet file) or 'dataset' (a shipped dataset)")
-    formats = ("aggregated", "events", "complete-journey-kaggle")
+    formats = ("aggregated", "events", "complete-journey-kaggle", "dtmart")
     if data.get("format", "aggregated") not in formats:
         raise SpecError(f"[data].format must be one of {', '.join(formats)}, got '{data['format']}'")
     return Spec(

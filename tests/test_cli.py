@@ -41,6 +41,9 @@ def test_help_everywhere(capsys):
         ["bcf", "--help"],
         ["bcf", "fit", "--help"],
         ["bcf", "target", "--help"],
+        ["mmm", "--help"],
+        ["mmm", "fit", "--help"],
+        ["mmm", "optimize", "--help"],
     ):
         with pytest.raises(SystemExit) as exc:
             build_parser().parse_args(argv)

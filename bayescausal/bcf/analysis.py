@@ -325,15 +325,18 @@ def analyze(
     estimates["profit_targeted_minus_treat_all"] = mcmc(gain_vs_all)
     best_share = policy.best_depth / n
     estimates["best_targeting_share"] = from_draws(best_share, method="mcmc", hdi_prob=opt.hdi_prob, signed=False)
+    # threshold of caring: as set, or 1% of the policy's expected gross incremental profit (the stake)
+    stake = abs(float(np.mean(revenue_t))) * opt.margin
+    rule = opt.rule if opt.rule.threshold_of_caring > 0 else replace(opt.rule, threshold_of_caring=0.01 * stake)
     if n_treat == 0:
         decision = decide_from_draws(
-            policy.profit["treat all"], opt.rule, ship_label="treat everyone", reject_label="do not run the campaign"
+            policy.profit["treat all"], rule, ship_label="treat everyone", reject_label="do not run the campaign"
         )
         decision.reason = "no customer has positive expected incremental profit; treating everyone: " + decision.reason
     else:
         decision = decide_from_draws(
             profit_t,
-            opt.rule,
+            rule,
             ship_label=f"target {n_treat:,} of {n:,} customers ({n_treat / n:.0%})",
             reject_label="do not run the campaign",
             units=" (profit)",

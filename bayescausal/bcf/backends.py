@@ -31,11 +31,12 @@ PPC_STATS = ("mean", "sd", "q10", "q50", "q90", "share_zero")
 
 @dataclass(frozen=True)
 class ForestSettings:
-    """Sampler budget. Defaults: 4 chains x 250 kept draws, each chain warm-started by 10 GFR sweeps."""
+    """Sampler budget. Defaults: 4 chains x 300 kept draws after 50 burn-in, each chain warm-started by 10
+    grow-from-root sweeps (n = 5,000 in under a minute on 2 cores; raise `draws` for small data)."""
 
     chains: int = 4
-    draws: int = 500
-    burnin: int = 100
+    draws: int = 300
+    burnin: int = 50
     gfr: int = 10
     thin: int = 1
     prognostic_trees: int = 200

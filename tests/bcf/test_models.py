@@ -149,3 +149,21 @@ def test_cli_contract_json_and_predict_out(tmp_path, capsys):
     rows = pd.read_csv(pred)
     assert len(rows) == 300 and {"cate_mean", "cate_eti_3%", "cate_eti_97%"} <= set(rows.columns)
     assert main(argv) == 2  # the predictions file exists: never overwritten without --force
+
+
+def test_complete_journey_household_table_and_fit():
+    from bayescausal.bcf.complete_journey import DEMOGRAPHICS, PRE_FEATURES, campaign_frame
+
+    frame = campaign_frame(27, pre_weeks=5)
+    assert len(frame) == 801 and 0 < frame["treated"].sum() < 801
+    assert frame[PRE_FEATURES + ["spend"]].notna().all().all()
+    r = analyze(
+        frame,
+        outcome="spend",
+        treatment="treated",
+        covariates=PRE_FEATURES + DEMOGRAPHICS,
+        id_column="household_id",
+        options=BCFOptions(trim=(0.05, 0.95), placebo=False, forest=ForestSettings(draws=100, chains=2)),
+    )
+    assert {c.name for c in r.checks} >= {"overlap (propensity)", "posterior predictive check"}
+    assert np.isfinite(r.estimates["ate"].mean)

@@ -1,0 +1,291 @@
+"""The DT-Mart layout (and data like it) to a weekly panel of channel spend and GMV.
+
+Mixed frequency is the crux: spend is monthly, sales daily or weekly. Monthly spend is spread to weeks
+under a stated assumption, and the analysis can refit under another to show how much the ROAS depends
+on it. Spreading rules:
+
+* `days`: pro rata to the days of each week that fall in the month (a flat daily budget).
+* `sale-days`: as `days`, but a special-sale day carries three times the weight of an ordinary day
+  (budgets burst around promotions), using only the calendar, never the sales themselves.
+
+All money is in crores (GMV is converted from rupees), so ROAS is unitless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bayescausal.errors import DataError
+
+CRORE = 1e7
+SPREADS = ("days", "sale-days")
+SALE_DAY_WEIGHT = 3.0
+WEEK_ONE = pd.Timestamp("2015-06-28")  # the Sunday starting week 1 of the DT-Mart weekly panel (1 July 2015)
+ORDER_FILE, WEEKLY_FILE = "ConsumerElectronics.csv", "weekly_gmv_by_subcategory.csv"
+
+
+@dataclass
+class MMMData:
+    """A weekly panel ready for the model: one row per week (and per `group` value when there is one)."""
+
+    frame: pd.DataFrame  # date, [group], target, channels..., controls...
+    channels: list[str]
+    controls: list[str]
+    target: str = "gmv"
+    group: str | None = None
+    spread: str | None = None  # how monthly spend became weekly, when it did
+    notes: list[str] = field(default_factory=list)
+    source: str = ""
+    respread: object = None  # callable(spread) -> MMMData, for the sensitivity refit
+
+
+def _channel_name(raw: str) -> str:
+    return "".join(w[:1].upper() + w[1:] for w in raw.strip().split())
+
+
+def read_media(path: Path) -> pd.DataFrame:
+    """MediaInvestment.csv: Year, Month, Total Investment, one column per channel (crores; blank = 0)."""
+    media = pd.read_csv(path)
+    media.columns = [c.strip() for c in media.columns]
+    for col in ("Year", "Month"):
+        if col not in media.columns:
+            raise DataError(f"{path.name}: missing column '{col}' (expected Year, Month and one column per channel)")
+    channels = [c for c in media.columns if c not in ("Year", "Month", "Total Investment")]
+    if not channels:
+        raise DataError(f"{path.name}: no channel columns besides Year, Month and Total Investment")
+    out = media[channels].apply(pd.to_numeric, errors="coerce")
+    bad = out.isna() & media[channels].notna() & (media[channels].astype(str).apply(lambda s: s.str.strip()) != "")
+    if bad.any().any():
+        raise DataError(f"{path.name}: non-numeric spend in column(s) {list(out.columns[bad.any()])}")
+    out = out.fillna(0.0)
+    out.columns = [_channel_name(c) for c in channels]
+    if (out < 0).any().any():
+        neg = list(out.columns[(out < 0).any()])
+        raise DataError(f"{path.name}: negative spend in {neg}; spend must be >= 0 (refunds belong elsewhere)")
+    out.index = pd.PeriodIndex.from_fields(year=media["Year"], month=media["Month"], freq="M")
+    if out.index.duplicated().any():
+        raise DataError(f"{path.name}: duplicated months {sorted(set(out.index[out.index.duplicated()].astype(str)))}")
+    return out.sort_index()
+
+
+def read_sale_days(path: Path) -> pd.DatetimeIndex:
+    if not path.exists():
+        return pd.DatetimeIndex([])
+    sales = pd.read_csv(path)
+    return pd.DatetimeIndex(pd.to_datetime(sales["Date"], format="%m/%d/%Y").unique())
+
+
+def read_nps(path: Path) -> pd.Series | None:
+    if not path.exists():
+        return None
+    nps = pd.read_csv(path)
+    dates = pd.to_datetime(nps["Date"], format="%m/%d/%Y")
+    return pd.Series(nps["NPS"].to_numpy(float), index=dates.dt.to_period("M"))
+
+
+def weekly_spend(
+    media: pd.DataFrame, weeks: pd.DatetimeIndex, spread: str, sale_days: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """Spread monthly spend over the days of each month (weighted per `spread`), then sum by week."""
+    if spread not in SPREADS:
+        raise DataError(f"spread must be one of {', '.join(SPREADS)}, got '{spread}'")
+    days = pd.date_range(media.index[0].start_time, media.index[-1].end_time.normalize(), freq="D")
+    weight = np.ones(len(days))
+    if spread == "sale-days":
+        weight[days.isin(sale_days)] = SALE_DAY_WEIGHT
+    month = days.to_period("M")
+    share = weight / pd.Series(weight).groupby(month).transform("sum").to_numpy()
+    daily = media.reindex(month).to_numpy() * share[:, None]
+    week_start = days - pd.to_timedelta((days.dayofweek + 1) % 7, unit="D")  # the Sunday on or before
+    by_week = pd.DataFrame(daily, columns=media.columns).groupby(week_start).sum()
+    return by_week.reindex(weeks).fillna(0.0)
+
+
+def _full_weeks(weeks: pd.DatetimeIndex, media: pd.DataFrame) -> pd.DatetimeIndex:
+    first, last = media.index[0].start_time, media.index[-1].end_time.normalize()
+    return weeks[(weeks >= first) & (weeks + pd.Timedelta(days=6) <= last)]
+
+
+def _sales(folder: Path, level: str) -> tuple[pd.DataFrame, str]:
+    """Weekly GMV in crores with columns date, [subcategory | category], gmv."""
+    orders, weekly = folder / ORDER_FILE, folder / WEEKLY_FILE
+    if orders.exists():
+        raw = pd.read_csv(orders, low_memory=False)
+        need = {"order_date", "gmv", "product_analytic_category", "product_analytic_sub_category"}
+        if missing := need - set(raw.columns):
+            raise DataError(f"{ORDER_FILE}: missing column(s) {sorted(missing)}")
+        gmv = pd.to_numeric(raw["gmv"], errors="coerce")
+        date = pd.to_datetime(raw["order_date"], errors="coerce")
+        ok = gmv.notna() & date.notna()
+        frame = pd.DataFrame(
+            {
+                "date": (date - pd.to_timedelta((date.dt.dayofweek + 1) % 7, unit="D")).dt.normalize(),
+                "category": raw["product_analytic_category"],
+                "subcategory": raw["product_analytic_sub_category"],
+                "gmv": gmv / CRORE,
+            }
+        )[ok]
+        source = f"{ORDER_FILE} ({ok.sum():,} orders; {(~ok).sum():,} with unreadable gmv or date left out)"
+    elif weekly.exists():
+        raw = pd.read_csv(weekly)
+        need = {"week", "product_analytic_sub_category", "gmv"}
+        if missing := need - set(raw.columns):
+            raise DataError(f"{WEEKLY_FILE}: missing column(s) {sorted(missing)}")
+        frame = pd.DataFrame(
+            {
+                "date": WEEK_ONE + pd.to_timedelta(7 * (raw["week"].astype(int) - 1), unit="D"),
+                "subcategory": raw["product_analytic_sub_category"],
+                "gmv": pd.to_numeric(raw["gmv"], errors="coerce") / CRORE,
+            }
+        )
+        if frame["gmv"].isna().any():
+            raise DataError(f"{WEEKLY_FILE}: {int(frame['gmv'].isna().sum())} non-numeric gmv value(s)")
+        source = f"{WEEKLY_FILE} (weekly GMV by sub-category)"
+    else:
+        raise DataError(f"{folder}: neither {ORDER_FILE} (order-level sales) nor {WEEKLY_FILE} (weekly GMV) is there")
+    if (frame["gmv"] < 0).any():
+        raise DataError("sales: negative gmv values; returns must be netted before the analysis")
+    return frame, source
+
+
+def load_dtmart(
+    folder: str | Path,
+    *,
+    spread: str = "days",
+    groups: list[str] | None = None,
+    group_level: str = "subcategory",
+) -> MMMData:
+    """A weekly panel from a DT-Mart-layout folder. `groups` (e.g. CameraAccessory, GamingAccessory,
+    HomeAudio) gives one series per product group for a pooled hierarchy; without it, total GMV."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"DT-Mart folder not found: {folder}")
+    media_path = folder / "MediaInvestment.csv"
+    if not media_path.exists():
+        raise DataError(f"{folder}: MediaInvestment.csv (monthly spend by channel) is missing")
+    media = read_media(media_path)
+    expected = pd.period_range(media.index[0], media.index[-1], freq="M")
+    if len(expected) != len(media):
+        gaps = sorted(set(expected.astype(str)) - set(media.index.astype(str)))
+        raise DataError(
+            f"MediaInvestment.csv: missing month(s) {gaps}; every month between the first and last needs a row"
+        )
+    zero = [c for c in media.columns if media[c].sum() == 0]
+    if zero:
+        raise DataError(f"channel(s) {zero} have zero spend in every month: no ROAS can be learned; drop the column(s)")
+    sales, source = _sales(folder, group_level)
+    outside = sales[
+        (sales.date + pd.Timedelta(days=6) < media.index[0].start_time) | (sales.date > media.index[-1].end_time)
+    ]
+    if len(outside):
+        raise DataError(
+            f"sales weeks {sorted(outside.date.dt.date.astype(str).unique())[:5]} fall outside the media months "
+            f"{media.index[0]}..{media.index[-1]}: the two files must cover the same period"
+        )
+    weeks = _full_weeks(pd.DatetimeIndex(sorted(sales.date.unique())), media)
+    notes = [f"{len(sales.date.unique()) - len(weeks)} partial week(s) at the edges of the period left out"]
+    if groups:
+        if group_level not in sales.columns:
+            raise DataError(f"groups by '{group_level}' need a '{group_level}' column in the sales file")
+        unknown = sorted(set(groups) - set(sales[group_level]))
+        if unknown:
+            raise DataError(
+                f"unknown {group_level} value(s) {unknown}; available: {sorted(sales[group_level].unique())}"
+            )
+        table = sales[sales[group_level].isin(groups)].pivot_table(
+            index="date", columns=group_level, values="gmv", aggfunc="sum"
+        )
+        table = table.reindex(index=weeks, columns=groups)
+    else:
+        table = sales.groupby("date")["gmv"].sum().reindex(weeks).to_frame("total")
+    missing = table.isna()
+    coverage = sales[sales.date.isin(weeks)].groupby("date")[group_level].nunique().reindex(weeks).fillna(0)
+    gap = (coverage < 0.5 * coverage.median()).astype(float)
+    if missing.any().any() or gap.any():
+        notes.append(
+            f"{int(gap.sum())} week(s) with fewer than half the usual product lines reporting (a data gap, e.g. "
+            f"August 2015 in DT-Mart) get a 'data_gap' control; {int(missing.sum().sum())} missing group-week(s) "
+            "count as zero sales"
+        )
+    sale_days = read_sale_days(folder / "SpecialSale.csv")
+    nps = read_nps(folder / "MonthlyNPSscore.csv")
+
+    def build(how: str) -> MMMData:
+        spend = weekly_spend(media, weeks, how, sale_days)
+        controls = pd.DataFrame(index=weeks)
+        controls["sale_days"] = [int(sale_days.isin(pd.date_range(w, periods=7)).sum()) for w in weeks]
+        if nps is not None:
+            monthly = nps.reindex((weeks + pd.Timedelta(days=3)).to_period("M")).to_numpy()
+            controls["nps"] = (monthly - np.nanmean(monthly)) / (np.nanstd(monthly) or 1.0)
+            controls["nps"] = controls["nps"].fillna(0.0)
+        controls["trend"] = np.linspace(0, 1, len(weeks))
+        if gap.any():
+            controls["data_gap"] = gap.to_numpy()
+        long = table.fillna(0.0).rename_axis("date").reset_index().melt("date", var_name="group", value_name="gmv")
+        frame = long.merge(spend.rename_axis("date").reset_index(), on="date").merge(
+            controls.rename_axis("date").reset_index(), on="date"
+        )
+        frame = frame.sort_values(["date", "group"]).reset_index(drop=True)
+        grouped = bool(groups)
+        if not grouped:
+            frame = frame.drop(columns="group")
+        return MMMData(
+            frame=frame,
+            channels=list(media.columns),
+            controls=list(controls.columns),
+            group="group" if grouped else None,
+            spread=how,
+            notes=notes
+            + [f"monthly spend spread to weeks by '{how}'" + (" (sale days weigh 3x)" if how == "sale-days" else "")],
+            source=f"DT-Mart layout in {folder}: MediaInvestment.csv + {source}",
+            respread=build,
+        )
+
+    return build(spread)
+
+
+def from_frame(
+    frame: pd.DataFrame,
+    *,
+    date: str,
+    target: str,
+    channels: list[str],
+    controls: list[str] | None = None,
+    group: str | None = None,
+) -> MMMData:
+    """A weekly panel the user already has (one row per date, or per date and group)."""
+    controls = controls or []
+    need = [date, target, *channels, *controls, *([group] if group else [])]
+    if missing := [c for c in need if c not in frame.columns]:
+        raise DataError(f"MMM data: missing column(s) {missing}; found {list(frame.columns)[:20]}")
+    out = frame[need].copy()
+    out[date] = pd.to_datetime(out[date], errors="coerce")
+    if out[date].isna().any():
+        raise DataError(f"MMM data: {int(out[date].isna().sum())} unreadable date(s) in '{date}'")
+    for col in [target, *channels, *controls]:
+        values = pd.to_numeric(out[col], errors="coerce")
+        if values.isna().any() or not np.isfinite(values).all():
+            raise DataError(f"MMM data: column '{col}' has missing or non-numeric values; fill or drop them")
+        out[col] = values
+    if (out[channels] < 0).any().any():
+        raise DataError(f"MMM data: negative spend in {list(out[channels].columns[(out[channels] < 0).any()])}")
+    if zero := [c for c in channels if out[c].sum() == 0]:
+        raise DataError(f"channel(s) {zero} have zero spend throughout: no ROAS can be learned; drop them")
+    keys = [date, group] if group else [date]
+    if out.duplicated(keys).any():
+        raise DataError(f"MMM data: duplicated rows for the same {' and '.join(keys)}")
+    if len(out[date].unique()) < 20:
+        raise DataError(
+            f"MMM data: only {out[date].nunique()} dates; a marketing-mix model needs far more (>= 52 weeks)"
+        )
+    out = out.rename(columns={date: "date", target: "gmv", **({group: "group"} if group else {})})
+    return MMMData(
+        frame=out.sort_values(["date", "group"] if group else ["date"]).reset_index(drop=True),
+        channels=channels,
+        controls=controls,
+        group="group" if group else None,
+    )
