@@ -88,6 +88,28 @@ def _add_business(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _family(sub, name: str, *, help_text: str, description: str, examples: list[str], commands):
+    """A family's command and its subcommands; yields (subcommand, parser) for the caller to add arguments.
+    `commands` holds (subcommand, help, example) triples."""
+    parent = sub.add_parser(
+        name,
+        help=help_text,
+        formatter_class=Formatter,
+        description=description,
+        epilog="examples:\n" + "".join(f"  {e}\n" for e in examples) + "\n" + EXIT_CODES,
+    )
+    children = parent.add_subparsers(dest=f"{name}_command", required=True, metavar="SUBCOMMAND")
+    for command, text, example in commands:
+        child = children.add_parser(
+            command,
+            formatter_class=Formatter,
+            help=text,
+            description=text + ".",
+            epilog=f"example:\n  {example}\n\n" + EXIT_CODES,
+        )
+        yield command, child
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="bayescausal",
@@ -227,34 +249,35 @@ def build_parser() -> argparse.ArgumentParser:
     al.add_argument("--col", action="append", default=[], metavar="CANONICAL=YOURS", help="map a column")
     _add_output(al)
 
-    did = sub.add_parser(
+    for _command, f in _family(
+        sub,
         "did",
-        help="difference-in-differences: fit, event-study",
-        formatter_class=Formatter,
+        help_text="difference-in-differences: fit, event-study",
         description="Bayesian difference-in-differences on unit x period panels: a long CSV/Parquet "
         "panel (staggered timing allowed) or a Complete Journey campaign.",
-        epilog="examples:\n  bayescausal did fit --campaign 18 --mailer-cost 1.0 --margin 0.3\n"
-        "  bayescausal did fit --data panel.csv --unit store --time wave --outcome fte "
-        "--treated nj_after --json\n  bayescausal did event-study --campaign 18\n\n" + EXIT_CODES,
-    )
-    did_sub = did.add_subparsers(dest="did_command", required=True, metavar="SUBCOMMAND")
-    for name, help_text in (
-        ("fit", "estimate the average effect on the treated (ATT), with checks and ROI"),
-        ("event-study", "the same fit, printing the effect by period relative to treatment"),
-        ("campaigns", "all Complete Journey campaigns at once, partially pooled by campaign type"),
+        examples=[
+            "bayescausal did fit --campaign 18 --mailer-cost 1.0 --margin 0.3",
+            "bayescausal did fit --data panel.csv --unit store --time wave --outcome fte --treated nj_after --json",
+            "bayescausal did event-study --campaign 18",
+        ],
+        commands=[
+            (
+                "fit",
+                "estimate the average effect on the treated (ATT), with checks and ROI",
+                "bayescausal did fit --data panel.csv --unit u --time t --outcome y --treated d",
+            ),
+            (
+                "event-study",
+                "the same fit, printing the effect by period relative to treatment",
+                "bayescausal did event-study --campaign 18",
+            ),
+            (
+                "campaigns",
+                "all Complete Journey campaigns at once, partially pooled by campaign type",
+                "bayescausal did campaigns --mailer-cost 0.5 --margin 0.3",
+            ),
+        ],
     ):
-        f = did_sub.add_parser(
-            name,
-            formatter_class=Formatter,
-            help=help_text,
-            description=help_text + ".",
-            epilog="examples:\n  bayescausal did "
-            + name
-            + " --campaign 18\n  bayescausal did "
-            + name
-            + " --data panel.csv --unit u --time t --outcome y --treated d\n\n"
-            + EXIT_CODES,
-        )
         src = f.add_argument_group("data (one of --data or --campaign)")
         src.add_argument("--data", help="long panel CSV/Parquet: one row per unit and period")
         src.add_argument("--unit", default="unit", help="unit column (e.g. household)")
@@ -297,30 +320,31 @@ def build_parser() -> argparse.ArgumentParser:
         b.add_argument("--allow-unconverged", action="store_true", help="exit 0 even when diagnostics fail")
         _add_output(f)
 
-    bcf = sub.add_parser(
+    bcf_example = (
+        "bayescausal bcf {} --data customers.csv --outcome sales --treatment discount "
+        "--covariates age,state,predicted_sales --randomised --margin 0.05 --cost-per-treated 2"
+    )
+    for name, f in _family(
+        sub,
         "bcf",
-        help="Bayesian causal forests: heterogeneous effects and profit-optimal targeting",
-        formatter_class=Formatter,
+        help_text="Bayesian causal forests: heterogeneous effects and profit-optimal targeting",
         description="Bayesian causal forests (Hahn, Murray & Carvalho 2020): who responds to a discount, coupon or "
         "e-mail, with posterior CATEs, uplift curves and the profit-maximising targeting policy.",
-        epilog="examples:\n  bayescausal bcf fit --data customers.csv --outcome sales --treatment discount "
-        "--covariates age,state --json\n  bayescausal bcf target --data customers.csv --outcome sales "
-        "--treatment discount --covariates age,state --margin 0.05 --cost-per-treated 2 --targets-out t.csv\n\n"
-        + EXIT_CODES,
-    )
-    bcf_sub = bcf.add_subparsers(dest="bcf_command", required=True, metavar="SUBCOMMAND")
-    for name, help_text in (
-        ("fit", "posterior CATEs, ATE/ATT, subgroups and uplift curves"),
-        ("target", "the same fit, leading with who to treat; writes the targeting list"),
+        examples=[
+            "bayescausal bcf fit --data customers.csv --outcome sales --treatment discount --covariates age,state "
+            "--json",
+            "bayescausal bcf target --data customers.csv --outcome sales --treatment discount --covariates "
+            "age,state --margin 0.05 --cost-per-treated 2 --targets-out t.csv",
+        ],
+        commands=[
+            ("fit", "posterior CATEs, ATE/ATT, subgroups and uplift curves", bcf_example.format("fit")),
+            (
+                "target",
+                "the same fit, leading with who to treat; writes the targeting list",
+                bcf_example.format("target"),
+            ),
+        ],
     ):
-        f = bcf_sub.add_parser(
-            name,
-            formatter_class=Formatter,
-            help=help_text,
-            description=help_text + ".",
-            epilog=f"example:\n  bayescausal bcf {name} --data customers.csv --outcome sales --treatment discount "
-            "--covariates age,state,predicted_sales --randomised --margin 0.05 --cost-per-treated 2\n\n" + EXIT_CODES,
-        )
         g = f.add_argument_group("data: one row per customer")
         g.add_argument("--data", required=True, help="CSV/Parquet file")
         g.add_argument("--outcome", required=True, help="outcome column (sales, spend, 0/1 conversion)")
@@ -365,30 +389,26 @@ def build_parser() -> argparse.ArgumentParser:
         )
         _add_output(f)
 
-    mmm = sub.add_parser(
+    mmm_example = (
+        "bayescausal mmm {} --data-dir ../shared/data/dtmart --groups CameraAccessory,GamingAccessory,HomeAudio"
+    )
+    for _command, f in _family(
+        sub,
         "mmm",
-        help="marketing-mix models: ROAS, response curves, budget allocation",
-        formatter_class=Formatter,
+        help_text="marketing-mix models: ROAS, response curves, budget allocation",
         description="Bayesian marketing-mix models on pymc-marketing: adstock and saturation per channel, "
         "posterior ROAS and marginal ROAS, response curves, and the budget plan the optimizer proposes, scored "
         "as the posterior of its incremental revenue against the current plan.",
-        epilog="examples:\n  bayescausal mmm fit --data-dir ../shared/data/dtmart --json\n"
-        "  bayescausal mmm fit --data weekly.csv --date week --target sales --channels tv,search,social\n"
-        "  bayescausal mmm optimize --data-dir dtmart/ --plan-weeks 4 --bounds 0.5,1.5\n\n" + EXIT_CODES,
-    )
-    mmm_sub = mmm.add_subparsers(dest="mmm_command", required=True, metavar="SUBCOMMAND")
-    for name, help_text in (
-        ("fit", "fit, diagnose, and report ROAS, contributions and response curves"),
-        ("optimize", "the same fit, leading with the optimised budget plan"),
+        examples=[
+            "bayescausal mmm fit --data-dir ../shared/data/dtmart --json",
+            "bayescausal mmm fit --data weekly.csv --date week --target sales --channels tv,search,social",
+            "bayescausal mmm optimize --data-dir dtmart/ --plan-weeks 4 --bounds 0.5,1.5",
+        ],
+        commands=[
+            ("fit", "fit, diagnose, and report ROAS, contributions and response curves", mmm_example.format("fit")),
+            ("optimize", "the same fit, leading with the optimised budget plan", mmm_example.format("optimize")),
+        ],
     ):
-        f = mmm_sub.add_parser(
-            name,
-            formatter_class=Formatter,
-            help=help_text,
-            description=help_text + ".",
-            epilog=f"example:\n  bayescausal mmm {name} --data-dir ../shared/data/dtmart --groups "
-            "CameraAccessory,GamingAccessory,HomeAudio\n\n" + EXIT_CODES,
-        )
         g = f.add_argument_group("data (one of --data-dir or --data)")
         g.add_argument("--data-dir", help="a DT-Mart-layout folder: MediaInvestment.csv + sales files")
         g.add_argument("--groups", help="product sub-categories to pool (one series each); default: total GMV")
@@ -492,6 +512,11 @@ def cmd_run(args) -> int:
     return _converged_exit(result, args.allow_unconverged)
 
 
+def _sampler_args(args) -> dict:
+    """The [sampler] table from the shared --draws/--tune/--chains/--seed/--sampler options."""
+    return {k: getattr(args, k) for k in ("draws", "tune", "chains", "seed", "sampler")}
+
+
 def _ab_spec(args, kind_data: dict):
     from bayescausal.spec import parse_spec
 
@@ -525,13 +550,7 @@ def _ab_spec(args, kind_data: dict):
             "columns": _columns(args.col),
             "model": model,
             "business": business,
-            "sampler": {
-                "draws": args.draws,
-                "tune": args.tune,
-                "chains": args.chains,
-                "seed": args.seed,
-                "sampler": args.sampler,
-            },
+            "sampler": _sampler_args(args),
         }
     )
 
@@ -780,13 +799,7 @@ def _mmm_spec(args):
             "data": data,
             "columns": columns,
             "model": model,
-            "sampler": {
-                "draws": args.draws,
-                "tune": args.tune,
-                "chains": args.chains,
-                "seed": args.seed,
-                "sampler": args.sampler,
-            },
+            "sampler": _sampler_args(args),
             "business": {"margin_rate": args.margin},
         }
     )

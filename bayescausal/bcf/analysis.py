@@ -126,7 +126,6 @@ def _est_cols(est) -> dict:
 
 def _deciles(tau_flat, order, y, z, gamma) -> pd.DataFrame:
     """Uplift by decile of the ranking: predicted (posterior) against observed on the same rows."""
-    n = len(order)
     rows = []
     for d, idx in enumerate(np.array_split(order, 10), start=1):
         pred = tau_flat[:, idx].mean(1)
@@ -143,7 +142,6 @@ def _deciles(tau_flat, order, y, z, gamma) -> pd.DataFrame:
                 "IPW estimate": gamma[idx].mean(),
             }
         )
-    del n
     return pd.DataFrame(rows)
 
 

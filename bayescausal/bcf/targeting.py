@@ -31,13 +31,19 @@ def model_gain(tau: np.ndarray, order: np.ndarray, depths: np.ndarray) -> np.nda
     return cum[:, depths]
 
 
+def _cumulative(y: np.ndarray, z: np.ndarray, order: np.ndarray, depths: np.ndarray):
+    """Treated and control counts and outcome sums among the top k, for each depth k."""
+    y, z = np.asarray(y, float)[order], np.asarray(z)[order]
+
+    def cum(values):
+        return np.concatenate([[0.0], np.cumsum(values)])[depths]
+
+    return cum(z), cum(1 - z), cum(y * z), cum(y * (1 - z))
+
+
 def observed_gain(y: np.ndarray, z: np.ndarray, order: np.ndarray, depths: np.ndarray) -> np.ndarray:
     """Cumulative gain on data: (mean_T(top k) - mean_C(top k)) x k (0 where an arm is empty)."""
-    y, z = np.asarray(y, float)[order], np.asarray(z)[order]
-    n_t = np.concatenate([[0], np.cumsum(z)])[depths]
-    n_c = np.concatenate([[0], np.cumsum(1 - z)])[depths]
-    y_t = np.concatenate([[0.0], np.cumsum(y * z)])[depths]
-    y_c = np.concatenate([[0.0], np.cumsum(y * (1 - z))])[depths]
+    n_t, n_c, y_t, y_c = _cumulative(y, z, order, depths)
     with np.errstate(invalid="ignore", divide="ignore"):
         gain = (y_t / n_t - y_c / n_c) * depths
     return np.where((n_t > 0) & (n_c > 0), gain, 0.0)
@@ -45,11 +51,7 @@ def observed_gain(y: np.ndarray, z: np.ndarray, order: np.ndarray, depths: np.nd
 
 def qini(y: np.ndarray, z: np.ndarray, order: np.ndarray, depths: np.ndarray) -> np.ndarray:
     """Radcliffe's Qini curve: Y_T(k) - Y_C(k) N_T(k) / N_C(k) among the top k (0 while N_C(k) = 0)."""
-    y, z = np.asarray(y, float)[order], np.asarray(z)[order]
-    n_t = np.concatenate([[0], np.cumsum(z)])[depths]
-    n_c = np.concatenate([[0], np.cumsum(1 - z)])[depths]
-    y_t = np.concatenate([[0.0], np.cumsum(y * z)])[depths]
-    y_c = np.concatenate([[0.0], np.cumsum(y * (1 - z))])[depths]
+    n_t, n_c, y_t, y_c = _cumulative(y, z, order, depths)
     with np.errstate(invalid="ignore", divide="ignore"):
         q = y_t - y_c * n_t / n_c
     return np.where(n_c > 0, q, 0.0)

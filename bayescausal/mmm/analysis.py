@@ -25,8 +25,6 @@ from bayescausal.mmm.data import SPREADS, MMMData
 from bayescausal.result import Check, Result
 from bayescausal.roi import Business, DecisionRule, decide_from_draws, summarise_roi
 
-Progress = object
-
 
 def _quiet(_: str) -> None:
     pass
@@ -48,26 +46,28 @@ def channel_roas(mmm) -> tuple[xr.DataArray, xr.DataArray]:
 
 
 def response_curves(mmm, multipliers, num_samples: int = 400, seed: int = 0) -> xr.DataArray:
-    """Total contribution of each channel if its whole-period spend were scaled by m: (sample, channel, m)."""
-    curves = []
+    """Total contribution of each channel if its whole-period spend were scaled by m: (sample, channel, m).
+
+    pymc-marketing reports Y(actual) - Y(m x spend) for m < 1 and Y(m x spend) - Y(actual) for m > 1, so
+    C(m) = C(1) - increment for m <= 1 and C(1) + increment above, with C(1) the m = 0 increment."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        full = None
-        for m in multipliers:
+
+        def increment(m: float) -> xr.DataArray:
             delta = mmm.incrementality.compute_incremental_contribution(
                 "all_time", counterfactual_spend_factor=float(m), num_samples=num_samples, random_state=seed
             )
-            delta = _draws(delta.squeeze(drop=True))
-            full = delta if m == 0 else full
-            curves.append(delta)
-    stacked = xr.concat(curves, dim=pd.Index(list(multipliers), name="multiplier"))
-    return full - stacked  # C(m) = C(1) - [C(1) - C(m)]
+            return _draws(delta.squeeze(drop=True))
+
+        full = increment(0.0)
+        curves = [full - increment(m) if m <= 1 else full + increment(m) for m in multipliers]
+    return xr.concat(curves, dim=pd.Index(list(multipliers), name="multiplier"))
 
 
 def contributions(mmm) -> xr.DataArray:
     """Posterior of weekly contribution per channel, original scale: (chain, draw, date, channel)."""
     da = mmm.idata["posterior"]["channel_contribution_original_scale"]
-    return _draws(da) if "group" in da.dims else da
+    return da.sum("group") if "group" in da.dims else da
 
 
 def _samples(da: xr.DataArray, n: int) -> np.ndarray:
@@ -77,8 +77,10 @@ def _samples(da: xr.DataArray, n: int) -> np.ndarray:
     return da.transpose("sample", ...).values.reshape(-1, n)
 
 
-def _plan(mmm, data: MMMData, opt: mm.MMMOptions, rule: DecisionRule, seed: int) -> dict:
-    """Optimise next `plan_weeks` of spend under a total-budget constraint and score both plans."""
+def _plan(mmm, data: MMMData, opt: mm.MMMOptions) -> dict:
+    """Optimise next `plan_weeks` of spend under a total-budget constraint and score both plans. With product
+    groups the optimizer may split a channel differently by group; the table shows each channel's average,
+    since national media cannot be bought per product group."""
     frame = data.frame
     weekly = frame.groupby("date")[data.channels].first() if data.group else frame.set_index("date")[data.channels]
     current = weekly.mean()
@@ -90,23 +92,20 @@ def _plan(mmm, data: MMMData, opt: mm.MMMOptions, rule: DecisionRule, seed: int)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         optimizer = mmm.budget_optimizer(start, end)
-        dims = [d for d in optimizer.budgets_to_optimize.dims]
-
-        def labelled(values: pd.Series) -> xr.DataArray:
-            da = xr.DataArray(values.to_numpy(float), dims=["channel"], coords={"channel": list(values.index)})
-            return da.broadcast_like(optimizer.budgets_to_optimize).transpose(*dims) / (
-                1 if "group" not in dims else optimizer.budgets_to_optimize.sizes["group"]
-            )
-
-        cur = labelled(current)
+        cells = optimizer.budgets_to_optimize
+        groups = cells.sizes.get("group", 1)
+        # each group's series saw the full national spend, so every (group, channel) cell starts there
+        cur = xr.DataArray(current.to_numpy(float), dims=["channel"], coords={"channel": list(current.index)})
+        cur = cur.broadcast_like(cells).transpose(*cells.dims)
         bounds = xr.concat([cur * low, cur * high], dim=pd.Index(["lower", "upper"], name="bound"))
-        bounds = bounds.transpose(*dims, "bound")
-        result = optimizer.allocate_budget(total_budget=total, budget_bounds=bounds, x0=cur)
+        bounds = bounds.transpose(*cells.dims, "bound")
+        result = optimizer.allocate_budget(total_budget=total * groups, budget_bounds=bounds, x0=cur)
         new = result.budgets
         resp_new = optimizer.evaluate_response_distribution(new)
         resp_cur = optimizer.evaluate_response_distribution(cur)
     gain = np.asarray(resp_new - resp_cur, dtype=float).ravel()
-    new_by_channel = new.sum([d for d in new.dims if d != "channel"]) if len(new.dims) > 1 else new
+    current_response = float(np.asarray(resp_cur, dtype=float).mean())
+    new_by_channel = new.mean([d for d in new.dims if d != "channel"]) if len(new.dims) > 1 else new
     table = pd.DataFrame(
         {
             "current per week": current,
@@ -116,6 +115,7 @@ def _plan(mmm, data: MMMData, opt: mm.MMMOptions, rule: DecisionRule, seed: int)
     table["change"] = table["optimised per week"] / table["current per week"] - 1
     return {
         "gain": gain,
+        "current_response": current_response,
         "table": table.rename_axis("channel").reset_index(),
         "weeks": opt.plan_weeks,
         "total": total,
@@ -268,7 +268,6 @@ def analyze(
 
     progress("ROAS, contributions and response curves")
     roas, mroas = channel_roas(mmm)
-    chains = roas.sizes["chain"]
     estimates = {}
     for c in data.channels:
         estimates[f"roas_{c}"] = from_draws(roas.sel(channel=c).transpose("chain", "draw").values)
@@ -285,11 +284,15 @@ def analyze(
     )
 
     progress("budget reallocation (pymc-marketing optimizer)")
-    plan = _plan(mmm, data, opt, rule, seed)
+    plan = _plan(mmm, data, opt)
     gain = plan["gain"]
     g = from_draws(gain, method="monte-carlo")
     estimates["plan_incremental_revenue"] = g
     roi = summarise_roi(gain, Business(margin_rate=opt.margin_rate), rule, method="monte-carlo")
+    # threshold of caring: as set, or 1% of the current plan's expected media contribution (margin applied)
+    stake = abs(plan["current_response"]) * opt.margin_rate
+    if rule.threshold_of_caring == 0:
+        rule = replace(rule, threshold_of_caring=0.01 * stake)
     decision = decide_from_draws(
         gain * opt.margin_rate,
         rule,
@@ -326,6 +329,11 @@ def analyze(
         + (", channel effects partially pooled across groups" if data.group and opt.pooled else "")
         + f"; controls {', '.join(data.controls) or 'none'}"
     ]
+    if data.group:
+        notes.append(
+            "ROAS counts only the sales modelled here (the chosen groups), against the whole national spend of "
+            "each channel: a channel that pays back across the full catalogue can look weak on a few groups"
+        )
 
     progress("out-of-sample check on the final weeks (refit)")
     hold = _holdout(data, opt)
@@ -389,7 +397,6 @@ def analyze(
         }
     )
     timings["total_seconds"] = time.perf_counter() - t0
-    del chains
     return Result(
         kind="mmm",
         title=title or f"Marketing mix: {data.target} on {len(data.channels)} channels",

@@ -51,13 +51,16 @@ def _priors(data: MMMData, opt: MMMOptions) -> dict:
 
     if data.group is None or not opt.pooled:
         return {}
-    # each channel's effect varies by group around a channel-level mean (log scale): partial pooling
+    # each channel's effect varies by group around a channel-level mean (log scale): partial pooling,
+    # non-centred (exp of a non-centred normal), since a centred log-normal funnels when groups agree
     return {
         "saturation_beta": Prior(
-            "LogNormal",
+            "Normal",
             mu=Prior("Normal", mu=-1.0, sigma=1.0, dims="channel"),
             sigma=Prior("HalfNormal", sigma=0.5),
             dims=("group", "channel"),
+            centered=False,
+            transform="exp",
         ),
         "intercept": Prior("Normal", mu=0.5, sigma=0.5, dims="group"),
     }

@@ -13,22 +13,9 @@ def _interval(values):
 
 
 def roas_forest(roas, mroas):
-    channels = list(roas["channel"].values)
-    fig, ax = new_figure(height=max(3.0, 0.4 * len(channels) + 1.2))
-    y = np.arange(len(channels))[::-1]
-    for offset, da, colour, label in ((0.15, roas, "C0", "ROAS"), (-0.15, mroas, "C1", "marginal ROAS")):
-        stats = np.array([_interval(da.sel(channel=c).values) for c in channels])
-        ax.errorbar(
-            stats[:, 0],
-            y + offset,
-            xerr=[stats[:, 0] - stats[:, 1], stats[:, 2] - stats[:, 0]],
-            fmt="o",
-            color=colour,
-            label=f"{label} (94%)",
-            capsize=2,
-        )
+    fig, ax = new_figure(height=max(3.0, 0.4 * roas.sizes["channel"] + 1.2))
+    _paired(ax, roas, mroas, "ROAS (94%)", "marginal ROAS (94%)")
     ax.axvline(1, color="black", ls="--", lw=1, label="break-even (1)")
-    ax.set_yticks(y, channels)
     ax.set(xlabel="return per unit of spend")
     ax.legend(fontsize=8)
     return fig

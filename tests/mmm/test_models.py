@@ -47,6 +47,18 @@ def test_roas_intervals_cover_truth_and_shares_recovered(sim, fitted):
     assert (mroas.mean(("chain", "draw")) <= roas.mean(("chain", "draw")) * 1.05).all()
 
 
+def test_response_curves_rise_and_saturate(fitted):
+    from bayescausal.mmm.analysis import response_curves
+
+    curves = response_curves(fitted, (0.0, 0.5, 1.0, 1.5, 2.0), num_samples=100)
+    curves = curves.mean([d for d in curves.dims if d not in ("channel", "multiplier")])
+    curves = curves.transpose("channel", "multiplier").values
+    assert np.allclose(curves[:, 0], 0.0, atol=1e-9)
+    assert (np.diff(curves, axis=1) > 0).all()  # more spend, more contribution
+    steps = np.diff(curves, axis=1)
+    assert (steps[:, -1] <= steps[:, 0] + 1e-9).all()  # diminishing returns
+
+
 def test_lift_test_tightens_and_moves_roas(sim, fitted):
     data, truth = sim
     channel = "TV"
@@ -86,10 +98,12 @@ def test_real_dtmart_fit_publishes_every_channel():
     from tests.conftest import shared_file
 
     folder = shared_file("dtmart", "MediaInvestment.csv").parent
-    data = load_dtmart(folder)
+    data = load_dtmart(folder, groups=["CameraAccessory", "GamingAccessory", "HomeAudio"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mmm = fit(data, MMMOptions(sampler=SamplerSettings(draws=150, tune=300, chains=2, seed=1)))[0]
     roas, _ = channel_roas(mmm)
     assert list(roas["channel"].values) == data.channels
     assert np.isfinite(roas.values).all() and (roas.values >= 0).all()
+    weekly = contributions(mmm)  # summed over the product groups, still weekly
+    assert set(weekly.dims) == {"chain", "draw", "date", "channel"} and weekly.sizes["date"] == 51
