@@ -3,7 +3,8 @@
 Prints, in one run: (1) the same model fitted through bayescausal and by calling pymc-marketing directly
 with the same sampler settings (our overhead); (2) nutpie against PyMC's default NUTS (wall time, minimum
 bulk ESS and ESS per second over the free parameters, R-hat); (3) ROAS recovery over several simulated
-datasets: 94% interval coverage and relative error per channel.
+datasets: 94% interval coverage and relative error per channel; (4) the real DT-Mart folder where
+../shared/data has it.
 
     python benchmarks/mmm.py [--draws 500] [--seeds 3]
 """
@@ -143,6 +144,37 @@ def main() -> None:
     print(f"\nROAS recovery over {args.seeds} simulated datasets (94% intervals)\n")
     print(rec.to_string(float_format=lambda v: f"{v:.3f}"))
     print(f"\noverall coverage {pd.DataFrame(recovery)['covered'].mean():.1%}")
+    dtmart(s)
+
+
+def dtmart(s: SamplerSettings) -> None:
+    """The real DT-Mart folder (where ../shared/data has it): three product groups, pooled."""
+    from pathlib import Path
+
+    from bayescausal.mmm.data import load_dtmart
+
+    folder = Path(__file__).resolve().parents[2] / "shared" / "data" / "dtmart"
+    if not folder.exists():
+        print(f"\nDT-Mart folder not found at {folder}: skipping the real-data fit")
+        return
+    data = load_dtmart(folder, groups=["CameraAccessory", "GamingAccessory", "HomeAudio"])
+    mmm, seconds = timed(lambda: fit(data, MMMOptions(sampler=s))[0])
+    row = sampler_row("DT-Mart, 3 groups pooled", mmm, seconds)
+    roas, mroas = channel_roas(mmm)
+    table = pd.DataFrame(
+        {
+            "ROAS mean": roas.mean(("chain", "draw")).to_series(),
+            "ROAS 3%": roas.quantile(0.03, ("chain", "draw")).to_series(),
+            "ROAS 97%": roas.quantile(0.97, ("chain", "draw")).to_series(),
+            "marginal ROAS": mroas.mean(("chain", "draw")).to_series(),
+        }
+    )
+    print(
+        f"\nDT-Mart (real): {data.frame['date'].nunique()} weeks x 3 groups, 9 channels; "
+        f"{seconds:.1f} s, min bulk ESS {row['min bulk ESS']:.0f}, max R-hat {row['max R-hat']:.3f}, "
+        f"{row['divergences']} divergences\n"
+    )
+    print(table.to_string(float_format=lambda v: f"{v:.3f}"))
 
 
 if __name__ == "__main__":

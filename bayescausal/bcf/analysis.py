@@ -419,7 +419,14 @@ def analyze(
         notes=notes,
         row_outputs={"cate": cate},
         extra={
-            "lift_test": {"effect_per_unit": ate.mean, "sd": ate.sd, "units": n, "outcome": data.outcome},
+            "lift_test": {
+                "effect_per_unit": ate.mean,
+                "sd": ate.sd,
+                "units": n,
+                "outcome": data.outcome,
+                "incremental_total": ate.mean * n,
+                "incremental_total_sd": ate.sd * n,
+            },
         },
         inputs=(inputs or {}) | {"rows": int(n), "treated": int(data.z.sum()), "covariates": list(covariates)},
         timings={"fit_seconds": fit.seconds, "total_seconds": time.perf_counter() - t0},

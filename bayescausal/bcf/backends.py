@@ -221,7 +221,7 @@ def _bart_model(X_mu, X_tau, z, y, likelihood: str, s: ForestSettings):
                 pm.Normal("y", mu + tau * zz, sigma, observed=ys, shape=xm.shape[0])
             else:
                 nu = pm.Gamma("nu", 2.0, 0.1)
-                pm.StudentT("y", nu, mu + tau * zz, sigma, observed=ys, shape=xm.shape[0])
+                pm.StudentT("y", nu=nu, mu=mu + tau * zz, sigma=sigma, observed=ys, shape=xm.shape[0])
             pm.Deterministic("y0", loc + spread * mu)
             pm.Deterministic("y1", loc + spread * (mu + tau))
             pm.Deterministic("sigma_outcome", spread * sigma)

@@ -1,6 +1,7 @@
-"""Runs inside the BCF peers' virtual environment (benchmarks/.peers/bcf312): reads a Hahn-design CSV, fits
-causalml's T- and X-learners and EconML's CausalForestDML, and prints CATEs, ATE intervals and CPU time
-as JSON."""
+"""Runs inside the BCF peers' virtual environment (benchmarks/.peers/bcf312): reads a CSV (covariates in
+columns starting with "x", treatment z, outcome y, propensity, and optionally split = 1 for held-out rows),
+fits causalml's T- and X-learners and EconML's CausalForestDML on the training rows, and prints CATEs for
+every row, ATE intervals and CPU time as JSON."""
 
 import json
 import sys
@@ -9,12 +10,13 @@ import time
 import numpy as np
 import pandas as pd
 
-COVARIATES = ["x1", "x2", "x3", "x4", "x5"]
-
 
 def main():
-    df = pd.read_csv(sys.argv[1])
-    X, z, y, pi = df[COVARIATES].to_numpy(float), df.z.to_numpy(), df.y.to_numpy(), df.propensity.to_numpy()
+    full = pd.read_csv(sys.argv[1])
+    covariates = [c for c in full.columns if c.startswith("x")]
+    X_all = full[covariates].to_numpy(float)
+    df = full[full["split"] == 0] if "split" in full.columns else full
+    X, z, y, pi = df[covariates].to_numpy(float), df.z.to_numpy(), df.y.to_numpy(), df.propensity.to_numpy()
     out = {}
     from causalml.inference.meta import BaseTRegressor, BaseXRegressor
     from sklearn.ensemble import RandomForestRegressor
@@ -28,10 +30,12 @@ def main():
     ):
         t = time.process_time()
         if "X-" in name:
-            cate = learner.fit_predict(X, z, y, p=pi).ravel()
+            learner.fit(X, z, y, p=pi)
+            cate = learner.predict(X_all, p=np.full(len(X_all), pi.mean())).ravel()
             ate, lo, hi = learner.estimate_ate(X, z, y, p=pi)
         else:
-            cate = learner.fit_predict(X, z, y).ravel()
+            learner.fit(X, z, y)
+            cate = learner.predict(X_all).ravel()
             ate, lo, hi = learner.estimate_ate(X, z, y)
         out[name] = {
             "cate": cate.tolist(),
@@ -43,10 +47,10 @@ def main():
     t = time.process_time()
     cf = CausalForestDML(n_estimators=400, min_samples_leaf=5, random_state=0, n_jobs=1, discrete_treatment=True)
     cf.fit(y, z, X=X)
-    lo, hi = cf.effect_interval(X, alpha=0.05)
+    lo, hi = cf.effect_interval(X_all, alpha=0.05)
     ate_lo, ate_hi = cf.ate_interval(X, alpha=0.05)
     out["EconML CausalForestDML"] = {
-        "cate": cf.effect(X).ravel().tolist(),
+        "cate": cf.effect(X_all).ravel().tolist(),
         "cate_interval": [np.ravel(lo).tolist(), np.ravel(hi).tolist()],
         "ate_interval": [float(ate_lo), float(ate_hi)],
         "cpu": time.process_time() - t,
