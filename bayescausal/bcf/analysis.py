@@ -214,11 +214,11 @@ def analyze(
         data, pi, cost_all = data.subset(keep), pi[keep], cost_all[keep]
 
     holdout = None
-    train_mask = np.ones(data.n, bool)
     if opt.holdout:
         rng = np.random.default_rng(opt.forest.seed)
         train_mask = rng.random(data.n) >= opt.holdout
         holdout = (data.subset(~train_mask), pi[~train_mask])
+        cost_h = cost_all[~train_mask]
         data, pi, cost_all = data.subset(train_mask), pi[train_mask], cost_all[train_mask]
     fit = _fit(data, pi, opt, opt.forest, holdout)
     tau = fit.tau  # (chain, draw, n)
@@ -232,7 +232,7 @@ def analyze(
     att_draws = tau_flat[:, data.z == 1].mean(1)
     estimates = {"ate": mcmc(ate_draws), "att": mcmc(att_draws), "atc": mcmc(tau_flat[:, data.z == 0].mean(1))}
 
-    # --- interpretation: summary tree leaves are the subgroup CATEs that diagnostics gate
+    # --- interpretation: a summary tree whose leaves are posterior subgroup effects
     tree = summary_tree(data.X, data.names, tau, depth=opt.tree_depth, seed=opt.forest.seed)
     for k in range(len(tree.leaves)):
         estimates[f"cate_leaf_{k + 1}"] = mcmc(tree.leaf_draws[..., k].ravel())
@@ -281,7 +281,6 @@ def analyze(
         curves = _curves(new_tau, hd.y, hd.z, gamma, order_h, opt.forest.seed)
         curve_rows = f"{hd.n} held-out rows"
         deciles = _deciles(new_tau, order_h, hd.y, hd.z, gamma)
-        cost_h = _costs(frame, opt)[~train_mask] if opt.cost_column else opt.cost_per_treated
         treat_h = (opt.margin * new_tau - np.asarray(cost_h)).mean(0) > 0
         value = tg.policy_value(gamma, treat_h, opt.margin, cost_h)
         value_all = tg.policy_value(gamma, np.ones(hd.n, bool), opt.margin, cost_h)
