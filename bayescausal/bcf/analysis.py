@@ -34,7 +34,7 @@ BCF_THRESHOLDS = diag.Thresholds(max_rhat=1.05, min_ess=100)
 
 @dataclass(frozen=True)
 class BCFOptions:
-    backend: str = "stochtree"  # the benchmark's pick: faster and more accurate (see docs/bcf.md)
+    backend: str = "stochtree"  # the benchmark's pick: faster and more accurate (README, benchmarks/bcf.py)
     likelihood: str = "auto"  # auto (Gaussian, or probit/logit for 0/1 outcomes) | student-t | hurdle (pymc)
     randomised: bool = False  # known assignment share as pi_hat (else a logistic propensity model)
     margin: float = 0.05  # profit margin on incremental outcome (sales)

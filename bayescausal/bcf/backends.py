@@ -195,13 +195,11 @@ LIKELIHOODS = ("gaussian", "student-t", "bernoulli", "hurdle")
 
 
 def _bart_model(X_mu, X_tau, z, y, likelihood: str, s: ForestSettings):
-    """Build the PyMC model. Returns (model, names of BART variables, a function of the trace -> surfaces)."""
+    """The PyMC model: a prognostic and an effect forest per linear predictor, and the likelihood."""
     import pymc as pm
     import pymc_bart as pmb
 
-    n = len(y)
-    coords = {"unit": np.arange(n)}
-    with pm.Model(coords=coords) as model:
+    with pm.Model() as model:
         xm = pm.Data("X_mu", X_mu)
         xt = pm.Data("X_tau", X_tau)
         zz = pm.Data("z", z.astype(float))

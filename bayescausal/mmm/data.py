@@ -110,7 +110,7 @@ def _full_weeks(weeks: pd.DatetimeIndex, media: pd.DataFrame) -> pd.DatetimeInde
     return weeks[(weeks >= first) & (weeks + pd.Timedelta(days=6) <= last)]
 
 
-def _sales(folder: Path, level: str) -> tuple[pd.DataFrame, str]:
+def _sales(folder: Path) -> tuple[pd.DataFrame, str]:
     """Weekly GMV in crores with columns date, [subcategory | category], gmv."""
     orders, weekly = folder / ORDER_FILE, folder / WEEKLY_FILE
     if orders.exists():
@@ -177,7 +177,7 @@ def load_dtmart(
     zero = [c for c in media.columns if media[c].sum() == 0]
     if zero:
         raise DataError(f"channel(s) {zero} have zero spend in every month: no ROAS can be learned; drop the column(s)")
-    sales, source = _sales(folder, group_level)
+    sales, source = _sales(folder)
     outside = sales[
         (sales.date + pd.Timedelta(days=6) < media.index[0].start_time) | (sales.date > media.index[-1].end_time)
     ]
