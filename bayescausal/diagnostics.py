@@ -14,14 +14,18 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayescausal.options import option
+
 
 @dataclass(frozen=True)
 class Thresholds:
-    max_rhat: float = 1.01
-    min_ess: float = 400.0
-    max_divergences: int = 0
-    min_bfmi: float = 0.3
-    max_treedepth_fraction: float = 0.01
+    max_rhat: float = option(1.01, "largest rank-normalised R-hat that passes", section="diagnostics", cli=False)
+    min_ess: float = option(400.0, "smallest bulk and tail ESS that pass", section="diagnostics", cli=False)
+    max_divergences: int = option(0, "divergent transitions allowed", section="diagnostics", cli=False)
+    min_bfmi: float = option(0.3, "smallest E-BFMI that passes", section="diagnostics", cli=False)
+    max_treedepth_fraction: float = option(
+        0.01, "largest share of draws at the maximum tree depth", section="diagnostics", cli=False
+    )
 
 
 @dataclass

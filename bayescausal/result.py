@@ -1,16 +1,19 @@
 """The one result type every family returns.
 
 Diagnostics, ROI, the CLI's `--json` and the reports read only this object, so none of them needs
-to know which family made it. The summary JSON layout (`to_json`) is a public contract.
+to know which family made it. The summary JSON layout (`to_json`) is a public contract. Families fill
+in what they computed; the runner (`bayescausal.runner.finalise`) stamps provenance, timings and the
+verdict, so those keys are the same for every family.
 """
 
 from __future__ import annotations
 
 import platform
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import pandas as pd
 import xarray as xr
@@ -20,21 +23,69 @@ from bayescausal.errors import ConvergenceError
 from bayescausal.estimates import Estimate
 from bayescausal.roi import Decision, RoiSummary
 
+Role = Literal["decision", "evidence", "diagnostics"]
+
 
 @dataclass
 class Check:
-    """A family-specific validity check (pre-trends, PPC, placebo, SRM, ...) with its verdict."""
+    """A family-specific validity check (pre-trends, PPC, placebo, SRM, ...) with its verdict.
+
+    `gating`: a failure invalidates the causal claim, so the verdict becomes `inconclusive`; otherwise
+    the check only informs. `next_step` says what would settle a failure."""
 
     name: str
     passed: bool
     detail: str
     values: dict[str, Any] = field(default_factory=dict)
+    gating: bool = False
+    next_step: str | None = None
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "passed": self.passed, "detail": self.detail, "values": self.values}
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "gating": self.gating,
+            "detail": self.detail,
+            "values": self.values,
+            "next_step": self.next_step,
+        }
 
 
-Figure = Callable[[], Any]  # builds a matplotlib Figure on demand (reports, `plot()`)
+@dataclass(frozen=True)
+class Figure:
+    """A figure built on demand; its role places it in the report (decision first, diagnostics last)."""
+
+    title: str
+    make: Callable[[], Any]
+    role: Role = "evidence"
+
+
+@dataclass(frozen=True)
+class LiftTest:
+    """A lift measurement that a marketing-mix model can calibrate against; the same keys in every family.
+
+    The effect is per exposure unit-period (a user for an A/B test, a treated household-week for DiD, a
+    customer for a causal forest); `exposure` counts them, and the total is their product, draw by draw."""
+
+    effect_per_unit_period: float
+    sd: float
+    exposure: float
+    exposure_unit: str
+    incremental_total: float
+    incremental_total_sd: float
+    label: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the data came from: a description, a content fingerprint and the row count."""
+
+    description: str
+    fingerprint: str | None = None
+    rows: int | None = None
 
 
 @dataclass
@@ -50,15 +101,20 @@ class Result:
     sampled: xr.DataTree | None = None  # the MCMC output behind `diagnostics`, for trace/rank/energy plots
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     row_outputs: dict[str, pd.DataFrame] = field(default_factory=dict)  # per-row CSVs beside the report
-    figures: dict[str, Figure] = field(default_factory=dict)
+    figures: list[Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
-    inputs: dict[str, Any] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
+    lift_test: LiftTest | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)  # the family's own facts; provenance is stamped
+    timings: dict[str, Any] = field(default_factory=dict)  # load_s, analyze_s, total_s (+ the family's stages)
 
     @property
     def converged(self) -> bool:
         return self.diagnostics.passed
+
+    @property
+    def verdict(self) -> str:
+        return self.decision.verdict
 
     def raise_if_unconverged(self) -> Result:
         """For scripts that must not act on an unconverged fit: raise ConvergenceError, else return self."""
@@ -76,6 +132,7 @@ class Result:
             "diagnostics": self.diagnostics.to_dict(),
             "checks": [c.to_dict() for c in self.checks],
             "roi": self.roi.to_dict() if self.roi else None,
+            "lift_test": self.lift_test.to_dict() if self.lift_test else None,
             "notes": list(self.notes),
             "inputs": dict(self.inputs),
             "versions": versions(),
@@ -85,11 +142,17 @@ class Result:
         return out
 
     def summary(self) -> str:
-        """A plain-text summary: decision first, then estimates and the diagnostics verdict."""
+        """A plain-text summary: verdict first, then estimates, checks and the diagnostics verdict."""
         lines = [self.title, "=" * len(self.title)]
         if not self.diagnostics.passed:
             lines.append("!! NOT CONVERGED: " + "; ".join(self.diagnostics.problems))
-        lines += [f"Decision: {self.decision.action}", f"  because {self.decision.reason}", ""]
+        d = self.decision
+        lines += [f"Verdict: {d.verdict.upper()}", f"Decision: {d.action}", f"  because {d.reason}"]
+        for b in d.blocking:
+            lines.append(f"  blocked by {b['name']}: {b['detail']}")
+        if d.next_step is not None:
+            lines.append(f"  next step: {d.next_step.text}")
+        lines.append("")
         if self.estimates:
             lines.append(estimates_frame(self.estimates).to_string(float_format=lambda v: f"{v:.4g}"))
         if self.roi is not None:
@@ -98,16 +161,69 @@ class Result:
             if self.roi.prob_roi_above_hurdle is not None:
                 lines.append(f"P(ROI > {self.roi.hurdle_roi:.0%}) = {self.roi.prob_roi_above_hurdle:.3f}")
         for check in self.checks:
-            lines.append(f"[{'ok' if check.passed else 'FAIL'}] {check.name}: {check.detail}")
+            mark = "ok" if check.passed else ("FAIL" if check.gating else "warn")
+            lines.append(f"[{mark}] {check.name}{' (gating)' if check.gating else ''}: {check.detail}")
         lines.append(f"Diagnostics ({self.diagnostics.method}): {'passed' if self.diagnostics.passed else 'FAILED'}")
         lines += [f"Note: {n}" for n in self.notes]
         return "\n".join(lines)
 
-    def plot(self) -> dict[str, Any]:
-        """Build every figure of this result (the same ones the report embeds)."""
-        from bayescausal.report.figures import standard_figures
+    def all_figures(self) -> list[Figure]:
+        """The family's figures and the standard ones (money posterior, MCMC diagnostics)."""
+        from bayescausal.figures import standard_figures
 
-        return {name: make() for name, make in (standard_figures(self) | self.figures).items()}
+        return standard_figures(self) + list(self.figures)
+
+    def plot(self) -> dict[str, Any]:
+        """Build every figure of this result (the same ones the report embeds), by title."""
+        return {f.title: f.make() for f in self.all_figures()}
+
+    def write_report(self, out_dir: str | Path, *, force: bool = False) -> Path:
+        """Write the HTML report, summary.json and posterior.nc to `out_dir` (atomically; see report.writer)."""
+        from bayescausal.report import write_report
+
+        return write_report(self, out_dir, force=force)
+
+
+@dataclass
+class Parts:
+    """What an analysis accumulates stage by stage (fit, estimates, checks, money), assembled once into
+    a Result by `result(...)`, so no family spells out the whole keyword list by hand."""
+
+    estimates: dict[str, Estimate] = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figures: list[Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    inputs: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    row_outputs: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def figure(self, title: str, make: Callable[[], Any], role: Role = "evidence") -> None:
+        self.figures.append(Figure(title, make, role))
+
+    def result(self, kind: str, title: str, decision: Decision, diagnostics: Diagnostics, **rest: Any) -> Result:
+        """The Result: these parts plus the decision (under its checks: bayescausal.verdict.gate), diagnostics and
+        any of roi, posterior, sampled, lift_test."""
+        from bayescausal.verdict import gate
+
+        decision = gate(decision, self.checks, diagnostics)
+        return Result(
+            kind=kind,
+            title=title,
+            decision=decision,
+            diagnostics=diagnostics,
+            estimates=self.estimates,
+            checks=self.checks,
+            tables=self.tables,
+            figures=self.figures,
+            notes=self.notes,
+            extra=self.extra,
+            inputs=self.inputs,
+            timings=self.timings,
+            row_outputs=self.row_outputs,
+            **rest,
+        )
 
 
 def estimates_frame(estimates: dict[str, Estimate]) -> pd.DataFrame:

@@ -13,6 +13,9 @@ import numpy as np
 
 from bayescausal.errors import SpecError
 from bayescausal.estimates import Estimate, from_draws
+from bayescausal.options import option
+
+VERDICTS = ("act", "do not act", "continue", "inconclusive")
 
 
 @dataclass(frozen=True)
@@ -20,10 +23,14 @@ class DecisionRule:
     """Defaults: reject when P(effect > 0) < 0.9 or P(ROI > 5%) < 0.5; ship when the expected loss
     of shipping is under the threshold of caring (in the effect's own units)."""
 
-    min_prob_positive: float = 0.9
-    hurdle_roi: float = 0.05
-    min_prob_roi: float = 0.5
-    threshold_of_caring: float = 0.0
+    min_prob_positive: float = option(
+        0.9, "act only when P(effect > 0) is at least this", section="business", flag="min-prob"
+    )
+    hurdle_roi: float = option(
+        0.05, "hurdle ROI: act only when P(ROI > hurdle) is large enough", section="business", flag="hurdle"
+    )
+    min_prob_roi: float = option(0.5, "act only when P(ROI > hurdle) is at least this", section="business")
+    threshold_of_caring: float = 0.0  # set by the family in the effect's own units (derived, not declared)
 
     def __post_init__(self):
         for name in ("min_prob_positive", "min_prob_roi"):
@@ -38,8 +45,10 @@ class DecisionRule:
 class Business:
     """What the decision is worth: margin on incremental revenue, total cost of the action."""
 
-    margin_rate: float = 1.0
-    cost: float | None = None
+    margin_rate: float = option(
+        1.0, "profit margin on incremental revenue, in (0, 1]", section="business", flag="margin"
+    )
+    cost: float | None = option(None, "total cost of the action, same currency (enables ROI)", section="business")
 
     def __post_init__(self):
         if not 0.0 < self.margin_rate <= 1.0:
@@ -48,11 +57,29 @@ class Business:
             raise SpecError(f"cost must be > 0 (or omitted when there is no cost), got {self.cost}")
 
 
+@dataclass(frozen=True)
+class NextStep:
+    """What would settle an inconclusive verdict: a sentence for readers and structured fields for tools."""
+
+    text: str
+    fields: dict = field(default_factory=dict)
+
+
 @dataclass
 class Decision:
+    """The rule's action in words, and its `verdict`: act, do not act, continue (more data can come) or
+    inconclusive (a gating check or the diagnostics failed: `blocking` says which, `next_step` what to do)."""
+
     action: str
     reason: str
     criteria: dict[str, float] = field(default_factory=dict)
+    verdict: str = "do not act"
+    blocking: list[dict] = field(default_factory=list)
+    next_step: NextStep | None = None
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -154,9 +181,10 @@ def decide(
         roi_text = f", P(ROI > {rule.hurdle_roi:.0%}) = {prob_roi:.3f}" if prob_roi is not None else ""
         return Decision(
             ship_label,
-            f"P(effect > 0) = {prob_positive:.3f} >= {rule.min_prob_positive}{roi_text}, and the expected loss "
+            verdict="act",
+            reason=f"P(effect > 0) = {prob_positive:.3f} >= {rule.min_prob_positive}{roi_text}, and the expected loss "
             f"of shipping {loss_ship:.3g}{units} is under the threshold of caring {eps:.3g}{units}",
-            criteria,
+            criteria=criteria,
         )
     failed = []
     if not ok_effect:
@@ -171,8 +199,9 @@ def decide(
             "no decision yet: " + "; ".join(failed) + f"; and stopping now risks an expected loss of "
             f"{loss_reject:.3g}{units} (> {eps:.3g}{units})",
             criteria,
+            verdict="continue",
         )
-    return Decision(reject_label, "; ".join(failed), criteria)
+    return Decision(reject_label, "; ".join(failed), criteria, verdict="do not act")
 
 
 def decide_from_draws(

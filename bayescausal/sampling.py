@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 from bayescausal.errors import SpecError
+from bayescausal.options import option
 
 SAMPLERS = ("nutpie", "pymc")
 
@@ -14,13 +15,15 @@ SAMPLERS = ("nutpie", "pymc")
 class SamplerSettings:
     """NUTS settings. nutpie (Rust NUTS, numba-compiled model) is the default: same posterior, faster."""
 
-    draws: int = 2000  # per chain: hierarchy scales (tau) need it for tail ESS >= 400
-    tune: int = 1000
-    chains: int = 4
-    seed: int = 0
-    sampler: str = "nutpie"
-    target_accept: float | None = None  # None: the model's own default (hierarchies with few groups need 0.995)
-    progress: bool = False
+    draws: int = option(2000, "posterior draws per chain", section="sampler")
+    tune: int = option(1000, "tuning steps per chain", section="sampler")
+    chains: int = option(4, "number of chains (>= 2 to check convergence)", section="sampler")
+    seed: int = option(0, "random seed: same seed, same numbers", section="sampler")
+    sampler: str = option("nutpie", "NUTS implementation", section="sampler", choices=SAMPLERS)
+    target_accept: float | None = option(
+        None, "NUTS target acceptance (default: the model's own, e.g. 0.995 for small hierarchies)", section="sampler"
+    )
+    progress: bool = False  # the sampler's progress bar (set by the CLI on terminals, never declared)
 
     def __post_init__(self):
         if self.sampler not in SAMPLERS:
@@ -32,20 +35,28 @@ class SamplerSettings:
             raise SpecError(f"target_accept must be in [0.5, 1), got {self.target_accept}")
 
 
+def sample_kwargs(settings: SamplerSettings, *, default_target_accept: float = 0.95) -> dict:
+    """The keyword arguments of `pm.sample` (or of a library's `fit` that forwards them, as
+    pymc-marketing's does): one place for draws, seeding, cores and the sampler choice."""
+    target_accept = settings.target_accept if settings.target_accept is not None else default_target_accept
+    return {
+        "draws": settings.draws,
+        "tune": settings.tune,
+        "chains": settings.chains,
+        "cores": min(settings.chains, os.cpu_count() or 1),
+        "random_seed": settings.seed,
+        "nuts_sampler": settings.sampler,
+        "progressbar": settings.progress,
+        "compute_convergence_checks": False,
+        "target_accept": target_accept,
+    }
+
+
 def sample(model, settings: SamplerSettings, *, default_target_accept: float = 0.95):
     """Sample `model` with NUTS; returns the ArviZ DataTree (bit-for-bit reproducible for a seed)."""
-    target_accept = settings.target_accept if settings.target_accept is not None else default_target_accept
     import pymc as pm
 
+    kwargs = sample_kwargs(settings, default_target_accept=default_target_accept)
+    target_accept = kwargs.pop("target_accept")
     with model:
-        return pm.sample(
-            draws=settings.draws,
-            tune=settings.tune,
-            chains=settings.chains,
-            cores=min(settings.chains, os.cpu_count() or 1),
-            random_seed=settings.seed,
-            nuts_sampler=settings.sampler,
-            progressbar=settings.progress,
-            compute_convergence_checks=False,
-            nuts={"target_accept": target_accept},
-        )
+        return pm.sample(**kwargs, nuts={"target_accept": target_accept})

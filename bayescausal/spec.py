@@ -1,15 +1,15 @@
 """Analysis specs: small TOML files in `models/` that name the data, model, sampler, business inputs
 and output of one analysis. Parsed strictly: an unknown key or a wrong type is an error naming it.
 
-    kind = "ab"                      # ab | did | mmm | bcf (families register their model keys)
+    kind = "ab"                      # a registered family (bayescausal.family): ab, did, mmm, bcf, ...
+    command = "analyze"              # optional: one of the family's commands (default: its first)
     name = "checkout_button"         # report folder name under reports/ unless [output] dir is set
     [data]     path = "data.csv" | dataset = "simulated-ab";  format = "aggregated" | "events"
     [columns]  canonical = "your column"   (e.g. arm = "variant")
-    [model]    family options (e.g. control, prior_alpha, segments)
-    [sampler]  draws, tune, chains, seed, sampler ("nutpie" | "pymc"), target_accept
-    [business] margin_rate, cost, hurdle_roi, min_prob_positive, min_prob_roi, threshold, ...
+    [model] [business] [sampler] [diagnostics]
+               the keys the family's options declare (bayescausal.options): `bayescausal <kind> <command>
+               --help` lists them with their flags, and a key the family does not use is an error
     [output]   dir
-    [diagnostics] max_rhat (1.01), min_ess (400), max_divergences (0), min_bfmi (0.3)
 """
 
 from __future__ import annotations
@@ -21,99 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bayescausal import family as registry
 from bayescausal.errors import SpecError
+from bayescausal.options import Declared, coerce, spec_keys
 
-NUMBER = (int, float)
-KINDS = ("ab", "did", "mmm", "bcf")
-
-SECTIONS: dict[str, dict[str, Any]] = {
-    "data": {"path": str, "dataset": str, "format": str},
-    "columns": {},  # free mapping canonical -> user column (str values), checked below
-    "sampler": {"draws": int, "tune": int, "chains": int, "seed": int, "sampler": str, "target_accept": NUMBER},
-    "business": {
-        "margin_rate": NUMBER,
-        "cost": NUMBER,
-        "hurdle_roi": NUMBER,
-        "min_prob_positive": NUMBER,
-        "min_prob_roi": NUMBER,
-        "threshold": NUMBER,
-        "threshold_relative": bool,
-        "traffic": NUMBER,
-        "value_per_conversion": NUMBER,
-        "cost_per_treated": NUMBER,
-        "min_prob_profit": NUMBER,
-    },
-    "output": {"dir": str},
-    "diagnostics": {"max_rhat": NUMBER, "min_ess": NUMBER, "max_divergences": int, "min_bfmi": NUMBER},
-}
-# model keys per kind; families that have not landed yet accept no spec
-MODEL_KEYS: dict[str, dict[str, Any]] = {
-    "ab": {
-        "control": str,
-        "prior_alpha": NUMBER,
-        "prior_beta": NUMBER,
-        "metric": str,
-        "segments": str,
-        "allocation": list,
-        "monte_carlo_draws": int,
-        "monte_carlo_check": bool,
-        "hdi_prob": NUMBER,
-    },
-}
-MODEL_KEYS["did"] = {
-    "campaign": int,
-    "all_campaigns": bool,
-    "pre_weeks": int,
-    "outcome": str,
-    "likelihood": str,
-    "pre_periods": int,
-    "leads": int,
-    "lead_tolerance": NUMBER,
-    "mailer_cost_per_household": NUMBER,
-    "refutations": bool,
-}
-MODEL_KEYS["bcf"] = {
-    "outcome": str,
-    "treatment": str,
-    "covariates": list,
-    "treated_value": (str, int),
-    "control_value": (str, int),
-    "id": str,
-    "propensity_column": str,
-    "cost_column": str,
-    "backend": str,
-    "likelihood": str,
-    "randomised": bool,
-    "segments": list,
-    "heuristic": str,
-    "holdout": NUMBER,
-    "trim": list,
-    "placebo": bool,
-    "tree_depth": int,
-    "gfr": int,
-    "prognostic_trees": int,
-    "effect_trees": int,
-    "campaign": int,
-    "pre_weeks": int,
-}
-MODEL_KEYS["mmm"] = {
-    "channels": list,
-    "controls": list,
-    "group": str,
-    "groups": list,
-    "spread": str,
-    "l_max": int,
-    "yearly_seasonality": int,
-    "pooled": bool,
-    "holdout_weeks": int,
-    "plan_weeks": int,
-    "budget_bounds": list,
-    "total_budget": NUMBER,
-    "spread_sensitivity": bool,
-    "identifiability": bool,
-    "lift_tests": list,
-}
-TOP = {"kind": str, "name": str, "title": str, **{s: dict for s in SECTIONS}, "model": dict}
+DATA_KEYS = {"path": str, "dataset": str, "format": str}
+TOP = ("kind", "name", "title", "command", "data", "columns", "model", "sampler", "business", "output", "diagnostics")
+DECLARED_SECTIONS = ("model", "business", "sampler", "diagnostics")  # keys come from the family's options
 
 
 @dataclass(frozen=True)
@@ -121,6 +35,7 @@ class Spec:
     kind: str
     name: str
     title: str | None = None
+    command: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)
     model: dict[str, Any] = field(default_factory=dict)
@@ -133,7 +48,8 @@ class Spec:
     def to_dict(self) -> dict[str, Any]:
         return {
             k: getattr(self, k)
-            for k in ("kind", "name", "title", "data", "columns", "model", "sampler", "business", "output")
+            for k in ("kind", "name", "title", "command", "data", "columns", "model", "sampler", "business")
+            + ("diagnostics", "output")
         }
 
     @property
@@ -141,6 +57,9 @@ class Spec:
         """Content hash of the parsed spec (formatting and comments do not change it)."""
         canonical = json.dumps(self.to_dict(), sort_keys=True, default=str)
         return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    def sections(self) -> dict[str, dict[str, Any]]:
+        return {k: getattr(self, k) for k in ("data", "columns", "model", "business", "sampler", "diagnostics")}
 
     @property
     def out_dir(self) -> Path:
@@ -151,56 +70,46 @@ class Spec:
         return Path(self.data["path"]) if "path" in self.data else None
 
 
-def _type_name(t) -> str:
-    if t is NUMBER:
-        return "number"
-    if isinstance(t, tuple):
-        return " or ".join(x.__name__ for x in t)
-    return t.__name__
-
-
-def _check_type(where: str, value: Any, expected) -> None:
-    ok = isinstance(value, expected) and not (expected in (int, NUMBER) and isinstance(value, bool))
-    if not ok:
-        raise SpecError(f"{where}: expected {_type_name(expected)}, got {type(value).__name__} ({value!r})")
-
-
-def _check_keys(where: str, table: dict, allowed: dict) -> None:
+def _check_keys(where: str, table: Any, allowed: dict) -> None:
+    if not isinstance(table, dict):
+        raise SpecError(f"{where} must be a table, got {type(table).__name__} ({table!r})")
     for key, value in table.items():
         if key not in allowed:
             raise SpecError(f"unknown key '{key}' in {where}; allowed keys: {', '.join(sorted(allowed)) or 'none'}")
-        _check_type(f"{where}.{key}", value, allowed[key])
+        expected = allowed[key]
+        if isinstance(expected, Declared):
+            coerce(expected, value)
+        elif not isinstance(value, expected):
+            raise SpecError(f"{where}.{key}: expected {expected.__name__}, got {type(value).__name__} ({value!r})")
 
 
-def parse_spec(raw: dict, *, source_text: str | None = None) -> Spec:
-    """Validate a parsed TOML table and build a Spec."""
-    _check_keys("the spec", raw, TOP)
+def parse_spec(raw: dict, *, source_text: str | None = None, frame_given: bool = False) -> Spec:
+    """Validate a parsed TOML table against the family's declared options and build a Spec.
+
+    `frame_given`: the data arrives as a DataFrame (Python API), so `[data]` may be empty."""
+    for key in raw:
+        if key not in TOP:
+            raise SpecError(f"unknown key '{key}' in the spec; allowed keys: {', '.join(sorted(TOP))}")
     for required in ("kind", "name"):
         if required not in raw:
             raise SpecError(f'the spec needs a top-level \'{required}\' (e.g. kind = "ab", name = "my_test")')
-    kind = raw["kind"]
-    if kind not in KINDS:
-        raise SpecError(f"kind '{kind}' is not one of {', '.join(KINDS)}")
-    if kind not in MODEL_KEYS:
-        raise SpecError(f"kind '{kind}' has no runnable specs in this version (available: {', '.join(MODEL_KEYS)})")
-    for section, allowed in SECTIONS.items():
-        table = raw.get(section, {})
-        if section == "columns":
-            for key, value in table.items():
-                _check_type(f"[columns].{key}", value, str)
-        else:
-            _check_keys(f"[{section}]", table, allowed)
-    _check_keys("[model]", raw.get("model", {}), MODEL_KEYS[kind])
+    for key in ("kind", "name", "title", "command"):
+        if key in raw and not isinstance(raw[key], str):
+            raise SpecError(f"{key}: expected str, got {type(raw[key]).__name__} ({raw[key]!r})")
+    family = registry.get(raw["kind"])
+    command = family.command(raw.get("command"))
+    for section in DECLARED_SECTIONS:
+        _check_keys(f"[{section}]", raw.get(section, {}), spec_keys([command.options], section))
+    _check_keys("[columns]", raw.get("columns", {}), dict.fromkeys(raw.get("columns", {}), str))
+    _check_keys("[output]", raw.get("output", {}), {"dir": str})
     data = raw.get("data", {})
-    if ("path" in data) == ("dataset" in data):
-        raise SpecError("[data] needs exactly one of 'path' (a CSV/Parquet file) or 'dataset' (a shipped dataset)")
-    formats = ("aggregated", "events", "complete-journey-kaggle", "dtmart")
-    if data.get("format", "aggregated") not in formats:
-        raise SpecError(f"[data].format must be one of {', '.join(formats)}, got '{data['format']}'")
+    _check_keys("[data]", data, DATA_KEYS)
+    _check_source(data, family, command, frame_given)
     return Spec(
-        kind=kind,
+        kind=family.kind,
         name=raw["name"],
         title=raw.get("title"),
+        command=raw.get("command"),
         data=data,
         columns=raw.get("columns", {}),
         model=raw.get("model", {}),
@@ -210,6 +119,18 @@ def parse_spec(raw: dict, *, source_text: str | None = None) -> Spec:
         diagnostics=raw.get("diagnostics", {}),
         source_text=source_text,
     )
+
+
+def _check_source(data: dict, family, command, frame_given: bool) -> None:
+    if command.load is None:
+        if data:
+            raise SpecError(f"{family.kind} {command.name} reads no data: remove the [data] table")
+        return
+    if not frame_given and ("path" in data) == ("dataset" in data):
+        raise SpecError("[data] needs exactly one of 'path' (a CSV/Parquet file) or 'dataset' (a shipped dataset)")
+    if "format" in data and data["format"] not in family.formats:
+        allowed = ", ".join(family.formats) or "none (this family reads one layout)"
+        raise SpecError(f"[data].format must be one of {allowed}, got '{data['format']}'")
 
 
 def load_spec(path: str | Path) -> Spec:

@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bayescausal.data.complete_journey import complete_journey_panel, load_complete_journey
 from bayescausal.diagnostics import diagnose
 from bayescausal.did.analysis import analyze_campaigns
 from bayescausal.did.model import cohorts, posterior_gaussian, posterior_student_t, within_estimator
-from bayescausal.did.panel import complete_journey_panel, load_complete_journey
 from bayescausal.sampling import SamplerSettings
 from bayescausal.simulate.did import simulate_panel
 

@@ -19,9 +19,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from bayescausal.data.weekly import MMMData
 from bayescausal.diagnostics import diagnose
 from bayescausal.mmm.analysis import channel_roas
-from bayescausal.mmm.data import MMMData
 from bayescausal.mmm.model import MMMOptions, fit
 from bayescausal.sampling import SamplerSettings
 from bayescausal.simulate.mmm import DTMART_CHANNELS, simulate
@@ -151,7 +151,7 @@ def dtmart(s: SamplerSettings) -> None:
     """The real DT-Mart folder (where ../shared/data has it): three product groups, pooled."""
     from pathlib import Path
 
-    from bayescausal.mmm.data import load_dtmart
+    from bayescausal.data.weekly import load_dtmart
 
     folder = Path(__file__).resolve().parents[2] / "shared" / "data" / "dtmart"
     if not folder.exists():

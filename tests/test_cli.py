@@ -79,7 +79,7 @@ def test_ab_analyze_json_contract(capsys, ab_csv, tmp_path):
     assert set(s["estimates"]["lift_B"]) >= CONTRACT_ESTIMATE and set(s["estimates"]["lift_C"]) >= CONTRACT_ESTIMATE
     assert s["arms"]["A"]["posterior_mean"] == pytest.approx(501 / 10_002)
     assert s["roi"]["prob_roi_above_hurdle"] is not None
-    assert s["lift_test"]["arm"] == "B" and s["lift_test"]["sd"] > 0
+    assert s["lift_test"]["label"] == "B" and s["lift_test"]["sd"] > 0 and s["lift_test"]["exposure_unit"] == "user"
     assert set(s["inputs"]) >= {"data_fingerprint", "spec_hash", "seed"} and "pymc" in s["versions"]
     assert (tmp_path / "rep" / "index.html").exists()
 
@@ -198,7 +198,7 @@ def test_did_fit_generic_panel_json_contract(capsys, tmp_path):
     assert code == 0 and s["kind"] == "did"
     assert set(s["estimates"]["att"]) >= CONTRACT_ESTIMATE
     assert {k for k in s["estimates"] if k.startswith("att_cohort_")} == {"att_cohort_10-14", "att_cohort_14-19"}
-    assert s["roi"]["prob_roi_above_hurdle"] is not None and s["lift_test"]["treated_unit_periods"] > 0
+    assert s["roi"]["prob_roi_above_hurdle"] is not None and s["lift_test"]["exposure"] > 0
     assert main(["did", "fit", "--json", "--no-report"]) == 2  # neither --data nor --campaign
     assert "exactly one of --data" in capsys.readouterr().err
 

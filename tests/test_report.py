@@ -32,9 +32,15 @@ def result():
 
 def test_report_contents(tmp_path, result):
     out = write_report(result, tmp_path / "r", spec_text="kind = 'ab'")
-    assert {p.name for p in out.iterdir()} == {"index.html", "report.md", "summary.json", "posterior.nc", "figures"}
+    files = {p.name for p in out.iterdir()}
+    assert files == {"index.html", "report.md", "summary.json", "posterior.nc", "figures", writer.MARKER}
     page = (out / "index.html").read_text()
-    assert "Decision:" in page and "data:image/png;base64," in page and "NOT CONVERGED" not in page
+    assert (
+        "Verdict: <b>ACT</b>" in page
+        and "Decision:" in page
+        and "data:image/png;base64," in page
+        and "NOT CONVERGED" not in page
+    )
     assert "src='figures" not in page  # self-contained: no external files needed offline
     summary = json.loads((out / "summary.json").read_text())
     assert summary["kind"] == "ab" and summary["decision"]["action"]
@@ -49,14 +55,39 @@ def test_round_trip_of_the_posterior(tmp_path, result):
 
 
 def test_existing_report_is_not_overwritten_without_force(tmp_path, result):
-    out = tmp_path / "r"
-    out.mkdir()
-    (out / "mine.txt").write_text("user results")
+    out = write_report(result, tmp_path / "r")
+    before = (out / "summary.json").stat().st_mtime_ns
     with pytest.raises(ReportExistsError, match="--force"):
         write_report(result, out)
-    assert (out / "mine.txt").read_text() == "user results"
-    write_report(result, out, force=True)
-    assert not (out / "mine.txt").exists() and (out / "index.html").exists()
+    assert (out / "summary.json").stat().st_mtime_ns == before
+    write_report(result, out, force=True)  # ours (it carries the marker): replaced
+    assert (out / writer.MARKER).exists() and (out / "index.html").exists()
+
+
+def test_force_never_deletes_a_folder_bayescausal_did_not_write(tmp_path, result, monkeypatch):
+    """A user's folder, the working directory, a home directory and the data's folder all survive --force."""
+    user = tmp_path / "chapter"
+    (user / "data").mkdir(parents=True)
+    (user / "draft.md").write_text("my thesis")
+    (user / "data" / "sales.csv").write_text("a,b\n1,2\n")
+    files = sorted(p.relative_to(user) for p in user.rglob("*"))
+    with pytest.raises(ReportExistsError, match="not written by bayescausal"):
+        write_report(result, user, force=True)
+    monkeypatch.chdir(user)
+    with pytest.raises(ReportExistsError, match="working directory"):
+        write_report(result, ".", force=True)
+    monkeypatch.setenv("HOME", str(user))
+    writer.mark(user)  # even a folder that looks like ours is refused when it is home or the cwd
+    with pytest.raises(ReportExistsError, match="working directory or a home directory"):
+        write_report(result, user, force=True)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ReportExistsError, match="home directory"):
+        write_report(result, user, force=True)
+    monkeypatch.setenv("HOME", str(tmp_path / "elsewhere"))
+    with pytest.raises(ReportExistsError, match="holds the input data"):
+        write_report(result, user, force=True, protect=[user / "data" / "sales.csv"])
+    assert sorted(p.relative_to(user) for p in user.rglob("*") if p.name != writer.MARKER) == files
+    assert (user / "draft.md").read_text() == "my thesis"
 
 
 def test_failure_mid_write_leaves_nothing_behind(tmp_path, result, monkeypatch):
@@ -79,13 +110,20 @@ def test_failure_mid_write_leaves_nothing_behind(tmp_path, result, monkeypatch):
 
 
 def test_unconverged_result_gets_the_banner(tmp_path, result):
+    from bayescausal.verdict import gate
+
     result.diagnostics.passed = False
     result.diagnostics.problems = ["max R-hat 1.2 > 1.01"]
+    result.decision = gate(result.decision, result.checks, result.diagnostics)
     try:
+        assert result.decision.verdict == "inconclusive"
         page = (write_report(result, tmp_path / "r") / "index.html").read_text()
         assert "class='banner'>NOT CONVERGED" in page and "max R-hat 1.2" in page
+        assert page.index("NOT CONVERGED") < page.index("<h2>Estimates</h2>")  # the first screen says why
         assert "NOT CONVERGED" in result.summary()
         with pytest.raises(ConvergenceError, match="max R-hat 1.2"):
             result.raise_if_unconverged()
     finally:
         result.diagnostics.passed, result.diagnostics.problems = True, []
+        result.decision = gate(result.decision, result.checks, result.diagnostics)
+        assert result.decision.verdict == "act"

@@ -48,10 +48,10 @@ def test_load_spec_reports_toml_errors(tmp_path):
 
 
 def test_option_values_are_validated_when_built():
-    from bayescausal.runner import ab_options
+    from bayescausal.runner import options_for as ab_options
 
-    with pytest.raises(SpecError, match="segments must be"):
-        ab_options(parse_spec(GOOD | {"model": {"segments": "deep"}}))
+    with pytest.raises(SpecError, match=r"\[model\].segments must be one of logit-normal"):
+        parse_spec(GOOD | {"model": {"segments": "deep"}})
     with pytest.raises(SpecError, match="margin_rate must be in"):
         ab_options(parse_spec(GOOD | {"business": {"margin_rate": 1.5}}))
     with pytest.raises(SpecError, match="probability"):
@@ -59,8 +59,7 @@ def test_option_values_are_validated_when_built():
 
 
 def test_diagnostics_thresholds_and_monte_carlo_option_reach_the_analysis():
-    from bayescausal.ab.analysis import analyze
-    from bayescausal.runner import ab_data, ab_options, load_frame
+    from bayescausal.runner import options_for, run
 
     spec = parse_spec(
         GOOD
@@ -69,9 +68,8 @@ def test_diagnostics_thresholds_and_monte_carlo_option_reach_the_analysis():
             "diagnostics": {"max_rhat": 1.05, "min_ess": 100},
         }
     )
-    options = ab_options(spec)
+    options = options_for(spec)
     assert options.thresholds.max_rhat == 1.05 and options.thresholds.min_ess == 100
-    frame, _ = load_frame(spec)
-    result = analyze(ab_data(spec, frame), options)
+    result = run(spec)
     for arm in result.extra["arms"].values():
         assert abs(arm["mc_prob_best"] - arm["prob_best"]) < 5 * arm["mc_prob_best_mcse"] + 1e-9

@@ -7,11 +7,9 @@ uses the primary metric (revenue per user when revenue is present, else conversi
 
 from __future__ import annotations
 
-import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from functools import partial
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -28,45 +26,13 @@ from bayescausal.ab.beta import (
 )
 from bayescausal.ab.data import arm_totals, segment_totals
 from bayescausal.ab.hierarchy import beta_binomial_grid, fit_segment_lifts
+from bayescausal.ab.options import ABOptions
 from bayescausal.ab.revenue import fit_revenue
 from bayescausal.ab.sequential import srm_pvalue
 from bayescausal.errors import ConvergenceWarning, SpecError
 from bayescausal.estimates import from_distribution, from_draws
-from bayescausal.result import Check, Result
-from bayescausal.roi import Business, DecisionRule, decide, summarise_roi
-from bayescausal.sampling import SamplerSettings
-
-
-@dataclass(frozen=True)
-class ABOptions:
-    """Model and decision options of an A/B analysis (all have sensible defaults)."""
-
-    control: str | None = None  # default: the first arm in the data
-    prior_alpha: float = 1.0
-    prior_beta: float = 1.0
-    metric: Literal["auto", "conversion", "revenue"] = "auto"
-    segments: Literal["logit-normal", "beta-binomial", "none"] = "logit-normal"
-    threshold: float = 0.01  # threshold of caring on the expected loss
-    threshold_relative: bool = True  # threshold as a fraction of the control's mean
-    traffic: float | None = None  # users the decision will reach; default: the experiment's visitors
-    value_per_conversion: float | None = None  # revenue per conversion when no revenue data is given
-    allocation: tuple[float, ...] | None = None  # planned split for the SRM check; None = equal
-    monte_carlo_draws: int = 20_000
-    hdi_prob: float = 0.94
-    monte_carlo_check: bool = False  # also report Monte-Carlo P(best) / expected loss with their MC errors
-    thresholds: diag.Thresholds = field(default_factory=diag.Thresholds)
-    rule: DecisionRule = field(default_factory=DecisionRule)
-    business: Business = field(default_factory=Business)
-
-    def __post_init__(self):
-        if self.prior_alpha <= 0 or self.prior_beta <= 0:
-            raise SpecError(f"Beta prior parameters must be > 0, got ({self.prior_alpha}, {self.prior_beta})")
-        if self.metric not in ("auto", "conversion", "revenue"):
-            raise SpecError(f"metric must be 'auto', 'conversion' or 'revenue', got '{self.metric}'")
-        if self.segments not in ("logit-normal", "beta-binomial", "none"):
-            raise SpecError(f"segments must be 'logit-normal', 'beta-binomial' or 'none', got '{self.segments}'")
-        if self.threshold <= 0:
-            raise SpecError(f"threshold of caring must be > 0, got {self.threshold}")
+from bayescausal.result import Check, LiftTest, Parts, Result
+from bayescausal.roi import decide, summarise_roi
 
 
 def _order_arms(totals: pd.DataFrame, control: str | None) -> pd.DataFrame:
@@ -78,36 +44,70 @@ def _order_arms(totals: pd.DataFrame, control: str | None) -> pd.DataFrame:
     return totals.loc[[control] + [a for a in arms if a != control]]
 
 
-def analyze(
-    data: pd.DataFrame,
-    options: ABOptions | None = None,
-    sampler: SamplerSettings | None = None,
-    *,
-    inputs: dict | None = None,
-) -> Result:
+@dataclass
+class Conversion:
+    """The exact conversion posteriors of every arm and their closed-form ranking."""
+
+    arms: list[str]
+    visitors: np.ndarray
+    alpha: np.ndarray
+    beta: np.ndarray
+    posts: list[BetaPosterior]
+    prob_best: np.ndarray
+    loss: np.ndarray
+    rate_draws: np.ndarray  # (draws, arm) independent draws for money and the saved posterior
+
+
+def analyze(data: pd.DataFrame, options: ABOptions | None = None, *, progress=None) -> Result:
     """Analyse validated A/B data (see `bayescausal.ab.data.validate_aggregated`)."""
     opt = options or ABOptions()
-    sampler = sampler or SamplerSettings()
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
     totals = _order_arms(arm_totals(data), opt.control)
+    parts = Parts()
+    conv = _conversion(totals, opt, parts)
+    revenue = _revenue(totals, conv, opt, parts) if "revenue" in totals.columns else None
+    metric = opt.metric if opt.metric != "auto" else ("revenue" if revenue is not None else "conversion")
+    if metric == "revenue" and revenue is None:
+        raise SpecError("metric 'revenue' needs revenue columns (revenue, revenue_sq) or event rows with revenue")
+    decision, roi, lift = _decide(conv, revenue, metric, opt, parts)
+    parts.checks.insert(0, _srm_check(conv, opt))
+    if metric == "revenue":  # the order-value model carries the decision: its misfit gates
+        for check in parts.checks:
+            if check.name.startswith("order-value PPC"):
+                check.gating = True
+    diagnostics = diag.exact("exact conjugate posteriors and independent draws (nothing to converge)")
+    tree = xr.DataTree.from_dict(
+        {"posterior": xr.Dataset(parts.extra.pop("posterior_vars"), coords={"arm": conv.arms})}
+    )
+    sampled = None
+    if "segment" in data.columns and opt.segments != "none":
+        diagnostics, sampled = _segments(data, conv.arms, opt, parts)
+        if sampled is not None:
+            tree["segments"] = sampled
+    parts.extra |= {"metric": metric, "control": conv.arms[0]}
+    title = f"A/B test: {', '.join(conv.arms[1:])} vs {conv.arms[0]}"
+    return parts.result("ab", title, decision, diagnostics, roi=roi, posterior=tree, sampled=sampled, lift_test=lift)
+
+
+def _conversion(totals: pd.DataFrame, opt: ABOptions, parts: Parts) -> Conversion:
+    """Exact Beta posteriors, rates and lifts, P(best) and expected loss in closed form."""
     arms = list(totals.index)
-    control = arms[0]
     n = totals["visitors"].to_numpy(float)
     y = totals["conversions"].to_numpy(float)
     alpha, beta = opt.prior_alpha + y, opt.prior_beta + n - y
     posts = [BetaPosterior(a, b) for a, b in zip(alpha, beta, strict=True)]
     prob_best, loss = exact_ranking(alpha, beta)
-    estimates = {
-        f"rate_{arm}": from_distribution(p, hdi_prob=opt.hdi_prob, signed=False)
-        for arm, p in zip(arms, posts, strict=True)
-    }
+    rng = np.random.default_rng(opt.sampler.seed)
+    conv = Conversion(
+        arms, n, alpha, beta, posts, prob_best, loss, rng.beta(alpha, beta, (opt.monte_carlo_draws, len(arms)))
+    )
+    for arm, p in zip(arms, posts, strict=True):
+        parts.estimates[f"rate_{arm}"] = from_distribution(p, hdi_prob=opt.hdi_prob, signed=False)
     for k, arm in enumerate(arms[1:], start=1):
-        estimates[f"lift_{arm}"] = from_distribution(LiftDistribution(posts[0], posts[k]), hdi_prob=opt.hdi_prob)
-        estimates[f"relative_lift_{arm}"] = from_distribution(
+        parts.estimates[f"lift_{arm}"] = from_distribution(LiftDistribution(posts[0], posts[k]), hdi_prob=opt.hdi_prob)
+        parts.estimates[f"relative_lift_{arm}"] = from_distribution(
             LiftDistribution(posts[0], posts[k], relative=True), hdi_prob=opt.hdi_prob
         )
-    arms_json = {
+    parts.extra["arms"] = {
         arm: {
             "posterior_mean": posts[k].mean(),
             "prob_best": float(prob_best[k]),
@@ -117,220 +117,197 @@ def analyze(
         }
         for k, arm in enumerate(arms)
     }
-    timings["conversion_exact_s"] = time.perf_counter() - t0
     if opt.monte_carlo_check:
-        mc = monte_carlo_ranking(alpha, beta, draws=opt.monte_carlo_draws, seed=sampler.seed)
+        mc = monte_carlo_ranking(alpha, beta, draws=opt.monte_carlo_draws, seed=opt.sampler.seed)
         for k, arm in enumerate(arms):
-            arms_json[arm] |= {
+            parts.extra["arms"][arm] |= {
                 f"mc_{key}": float(mc[key][k])
                 for key in ("prob_best", "prob_best_mcse", "expected_loss", "expected_loss_mcse")
             }
+    parts.extra["posterior_vars"] = {"rate": (("chain", "draw", "arm"), conv.rate_draws[None])}
+    parts.notes.append(
+        "conversion: exact conjugate Beta posteriors; P(best) and expected loss "
+        + ("in closed form" if len(arms) == 2 else "by deterministic quadrature")
+    )
+    parts.figure("Conversion rate posteriors", partial(plots.rate_posteriors, arms, posts))
+    parts.figure("Lift over control", partial(plots.lift_posteriors, arms, posts))
+    parts.tables["arms"] = pd.DataFrame(parts.extra["arms"]).T
+    return conv
 
-    rng = np.random.default_rng(sampler.seed)
+
+def _revenue(totals: pd.DataFrame, conv: Conversion, opt: ABOptions, parts: Parts):
+    """Revenue per user (two-part model): draws, ranking with Monte-Carlo errors, order-value PPC."""
     draws = opt.monte_carlo_draws
-    rate_draws = rng.beta(alpha, beta, size=(draws, len(arms)))
-    posterior_vars = {"rate": (("chain", "draw", "arm"), rate_draws[None])}
-    notes = [
-        "conversion: exact conjugate Beta posteriors; P(best) and expected loss in closed form"
-        if len(arms) == 2
-        else "conversion: exact conjugate Beta posteriors; P(best) and expected loss by deterministic quadrature"
-    ]
-    checks: list[Check] = []
-    figures = {
-        "Conversion rate posteriors": partial(plots.rate_posteriors, arms, posts),
-        "Lift over control": partial(plots.lift_posteriors, arms, posts),
-    }
-
-    revenue = None
-    if "revenue" in totals.columns:
-        t1 = time.perf_counter()
-        revenue = fit_revenue(
-            totals, prior_alpha=opt.prior_alpha, prior_beta=opt.prior_beta, draws=draws, seed=sampler.seed
-        )
-        rpu = revenue.per_user
-        rank = revenue.ranking()
-        for k, arm in enumerate(arms):
-            estimates[f"revenue_per_user_{arm}"] = from_draws(rpu[:, k], method="monte-carlo", signed=False)
-            arms_json[arm] |= {
-                "revenue_per_user_mean": float(rpu[:, k].mean()),
-                "revenue_prob_best": float(rank["prob_best"][k]),
-                "revenue_prob_best_mcse": float(rank["prob_best_mcse"][k]),
-                "revenue_expected_loss": float(rank["expected_loss"][k]),
-                "revenue_expected_loss_mcse": float(rank["expected_loss_mcse"][k]),
-            }
-            if k:
-                estimates[f"revenue_lift_{arm}"] = from_draws(rpu[:, k] - rpu[:, 0], method="monte-carlo")
-        notes.append(
-            f"revenue per user: {revenue.method}; P(best) and expected loss from {draws:,} independent "
-            "posterior draws (Monte-Carlo standard errors in the arms table)"
-        )
-        notes += revenue.warnings
-        for arm, pv in revenue.ppc.items():
-            misfit = revenue.ppc_misfit.get(arm, [])
-            checks.append(
-                Check(
-                    f"order-value PPC ({arm})",
-                    not misfit,
-                    (
-                        "lognormal order values reproduce the observed mean and sd"
-                        if not misfit
-                        else f"observed {', '.join(misfit)} of order values is extreme under the lognormal model: "
-                        "revenue per user may be biased; consider the normal approximation or a heavier-tailed model"
-                    ),
-                    {"p_values": pv},
-                )
-            )
-        posterior_vars |= {
-            "order_value": (("chain", "draw", "arm"), revenue.order_value[None]),
-            "revenue_per_user": (("chain", "draw", "arm"), rpu[None]),
+    revenue = fit_revenue(
+        totals, prior_alpha=opt.prior_alpha, prior_beta=opt.prior_beta, draws=draws, seed=opt.sampler.seed
+    )
+    rpu, rank = revenue.per_user, revenue.ranking()
+    for k, arm in enumerate(conv.arms):
+        parts.estimates[f"revenue_per_user_{arm}"] = from_draws(rpu[:, k], method="monte-carlo", signed=False)
+        parts.extra["arms"][arm] |= {
+            "revenue_per_user_mean": float(rpu[:, k].mean()),
+            "revenue_prob_best": float(rank["prob_best"][k]),
+            "revenue_prob_best_mcse": float(rank["prob_best_mcse"][k]),
+            "revenue_expected_loss": float(rank["expected_loss"][k]),
+            "revenue_expected_loss_mcse": float(rank["expected_loss_mcse"][k]),
         }
-        figures["Revenue per user"] = partial(plots.draw_densities, arms, rpu, "revenue per user")
-        if revenue.ppc_draws:
-            figures["Posterior predictive check: order values"] = partial(
-                plots.order_value_ppc, revenue.ppc_draws, revenue.ppc_observed
-            )
-        timings["revenue_s"] = time.perf_counter() - t1
-
-    metric = opt.metric if opt.metric != "auto" else ("revenue" if revenue is not None else "conversion")
-    if metric == "revenue" and revenue is None:
-        raise SpecError("metric 'revenue' needs revenue columns (revenue, revenue_sq) or event rows with revenue")
-
-    # the decision on the primary metric: best non-control candidate against keeping the control
-    if metric == "conversion":
-        m_loss = loss
-        candidate = 1 + int(np.argmin(m_loss[1:]))
-        prob_positive = prob_b_beats_a(alpha[0], beta[0], alpha[candidate], beta[candidate])
-        control_mean, units = posts[0].mean(), " (rate)"
-    else:
-        m_loss = rank["expected_loss"]
-        candidate = 1 + int(np.argmin(m_loss[1:]))
-        prob_positive = float(np.mean(rpu[:, candidate] > rpu[:, 0]))
-        control_mean, units = float(rpu[:, 0].mean()), " per user"
-    eps = opt.threshold * control_mean if opt.threshold_relative else opt.threshold
-    rule = DecisionRule(opt.rule.min_prob_positive, opt.rule.hurdle_roi, opt.rule.min_prob_roi, eps)
-
-    traffic = opt.traffic if opt.traffic is not None else float(n.sum())
-    per_user_value = None
-    if revenue is not None:
-        per_user_value = rpu[:, candidate] - rpu[:, 0]
-    elif opt.value_per_conversion is not None:
-        per_user_value = (rate_draws[:, candidate] - rate_draws[:, 0]) * opt.value_per_conversion
-    roi = None
-    if per_user_value is not None:
-        roi = summarise_roi(per_user_value * traffic, opt.business, rule, method="monte-carlo")
-        notes.append(
-            f"revenue impact = lift in revenue per user of '{arms[candidate]}' x {traffic:,.0f} users"
-            + (" (the experiment's own traffic; set `traffic` for the rollout)" if opt.traffic is None else "")
+        if k:
+            parts.estimates[f"revenue_lift_{arm}"] = from_draws(rpu[:, k] - rpu[:, 0], method="monte-carlo")
+    parts.tables["arms"] = pd.DataFrame(parts.extra["arms"]).T
+    parts.notes.append(
+        f"revenue per user: {revenue.method}; P(best) and expected loss from {draws:,} independent "
+        "posterior draws (Monte-Carlo standard errors in the arms table)"
+    )
+    parts.notes.extend(revenue.warnings)
+    for arm, pv in revenue.ppc.items():
+        parts.checks.append(_order_value_check(arm, pv, revenue.ppc_misfit.get(arm, [])))
+    parts.extra["posterior_vars"] |= {
+        "order_value": (("chain", "draw", "arm"), revenue.order_value[None]),
+        "revenue_per_user": (("chain", "draw", "arm"), rpu[None]),
+    }
+    parts.figure("Revenue per user", partial(plots.draw_densities, conv.arms, rpu, "revenue per user"))
+    if revenue.ppc_draws:
+        parts.figure(
+            "Posterior predictive check: order values",
+            partial(plots.order_value_ppc, revenue.ppc_draws, revenue.ppc_observed),
         )
+    return revenue
+
+
+def _order_value_check(arm: str, pvalues: dict, misfit: list[str]) -> Check:
+    """Gating when revenue decides: a lognormal that cannot reproduce the order values biases revenue per
+    user, and with it the decision (set in `analyze`); informative when conversion decides."""
+    return Check(
+        f"order-value PPC ({arm})",
+        not misfit,
+        "lognormal order values reproduce the observed mean and sd"
+        if not misfit
+        else f"observed {', '.join(misfit)} of order values is extreme under the lognormal model: "
+        "revenue per user may be biased",
+        {"p_values": pvalues},
+        next_step="decide on conversion (--metric conversion), or trim or cap extreme orders and rerun; "
+        "a heavier-tailed order-value model would settle it",
+    )
+
+
+def _srm_check(conv: Conversion, opt: ABOptions) -> Check:
+    """Gating: a sample ratio mismatch means the assignment is broken, so no comparison of arms is causal."""
+    p_srm = srm_pvalue(conv.visitors, opt.allocation)
+    split = dict(zip(conv.arms, conv.visitors.astype(int).tolist(), strict=True))
+    ok = p_srm >= opt.srm_alpha
+    return Check(
+        "sample ratio mismatch",
+        ok,
+        f"observed split {split}, chi-square p = {p_srm:.3g}" + ("" if ok else ": the assignment is broken"),
+        {"p_value": p_srm, "alpha": opt.srm_alpha, "next_step": {"observed_split": split, "planned": opt.allocation}},
+        gating=True,
+        next_step="find why the split differs from the plan (randomiser, redirects, bot filtering, logging), fix "
+        "it and rerun the test; no estimate from this split can be trusted",
+    )
+
+
+def _decide(conv: Conversion, revenue, metric: str, opt: ABOptions, parts: Parts):
+    """The decision on the primary metric (best non-control candidate against keeping the control), the
+    money posterior behind it, and the lift measurement a marketing-mix model can calibrate against."""
+    if metric == "conversion":
+        loss = conv.loss
+        candidate = 1 + int(np.argmin(loss[1:]))
+        prob_positive = prob_b_beats_a(conv.alpha[0], conv.beta[0], conv.alpha[candidate], conv.beta[candidate])
+        control_mean, units = conv.posts[0].mean(), " (rate)"
+    else:
+        loss = revenue.ranking()["expected_loss"]
+        candidate = 1 + int(np.argmin(loss[1:]))
+        prob_positive = float(np.mean(revenue.per_user[:, candidate] > revenue.per_user[:, 0]))
+        control_mean, units = float(revenue.per_user[:, 0].mean()), " per user"
+    eps = opt.threshold * control_mean if opt.threshold_relative else opt.threshold
+    rule = replace(opt.rule, threshold_of_caring=eps)
+    traffic = opt.traffic if opt.traffic is not None else float(conv.visitors.sum())
+    per_user = None
+    if revenue is not None:
+        per_user = revenue.per_user[:, candidate] - revenue.per_user[:, 0]
+    elif opt.value_per_conversion is not None:
+        per_user = (conv.rate_draws[:, candidate] - conv.rate_draws[:, 0]) * opt.value_per_conversion
     elif opt.business.cost is not None:
         raise SpecError("a cost was given but no revenue: add revenue columns or `value_per_conversion`")
+    roi = lift = None
+    if per_user is not None:
+        roi = summarise_roi(per_user * traffic, opt.business, rule, method="monte-carlo")
+        parts.notes.append(
+            f"revenue impact = lift in revenue per user of '{conv.arms[candidate]}' x {traffic:,.0f} users"
+            + (" (the experiment's own traffic; set `traffic` for the rollout)" if opt.traffic is None else "")
+        )
+        lift = LiftTest(
+            float(per_user.mean()),
+            float(per_user.std()),
+            traffic,
+            "user",
+            float(roi.incremental_revenue.mean),
+            float(roi.incremental_revenue.sd),
+            label=conv.arms[candidate],
+        )
     decision = decide(
         prob_positive=prob_positive,
-        loss_ship=float(m_loss[candidate]),
-        loss_reject=float(m_loss[0]),
+        loss_ship=float(loss[candidate]),
+        loss_reject=float(loss[0]),
         rule=rule,
         prob_roi=roi.prob_roi_above_hurdle if roi else None,
-        ship_label=f"ship {arms[candidate]}",
+        ship_label=f"ship {conv.arms[candidate]}",
         reject_label="keep control",
         units=units,
     )
-    decision.criteria |= {"metric": metric, "candidate": arms[candidate]}
+    decision.criteria |= {"metric": metric, "candidate": conv.arms[candidate]}
+    return decision, roi, lift
 
-    p_srm = srm_pvalue(n, opt.allocation)
-    checks.insert(
-        0,
-        Check(
-            "sample ratio mismatch",
-            p_srm >= 1e-3,
-            f"observed split {dict(zip(arms, n.astype(int).tolist(), strict=True))}, chi-square p = {p_srm:.3g}"
-            + ("" if p_srm >= 1e-3 else ": the assignment is broken; do not trust this result"),
-            {"p_value": p_srm},
-        ),
-    )
-    if p_srm < 1e-3:
-        decision.action, decision.reason = "halt: sample ratio mismatch", checks[0].detail
 
+def _segments(data: pd.DataFrame, arms: list[str], opt: ABOptions, parts: Parts):
+    """Per-segment lifts, partially pooled; returns the diagnostics verdict and the MCMC output (if any)."""
+    seg = segment_totals(data)
     diagnostics = diag.exact("exact conjugate posteriors and independent draws (nothing to converge)")
     sampled = None
-    tree = xr.DataTree.from_dict({"posterior": xr.Dataset(posterior_vars, coords={"arm": arms})})
-    tables = {"arms": pd.DataFrame(arms_json).T}
-    extra = {"arms": arms_json, "metric": metric, "control": control}
-    if per_user_value is not None:  # a lift measurement a marketing-mix model can calibrate against
-        extra["lift_test"] = {
-            "arm": arms[candidate],
-            "effect_per_user": float(per_user_value.mean()),
-            "sd": float(per_user_value.std()),
-            "users": traffic,
-            "incremental_total": float(roi.incremental_revenue.mean),
-            "incremental_total_sd": roi.incremental_revenue.sd,
-        }
+    if opt.segments == "logit-normal":
+        pooled = fit_segment_lifts(
+            seg, arms, opt.sampler, hdi_prob=opt.hdi_prob, prior_alpha=opt.prior_alpha, prior_beta=opt.prior_beta
+        )
+        diagnostics = diag.diagnose(
+            pooled.posterior,
+            ["base", "lift", "tau", "segment_lift"],
+            opt.thresholds,
+            method=f"NUTS ({opt.sampler.sampler}), segment hierarchy",
+        )
+        sampled = pooled.posterior
+        if not diagnostics.passed:
+            warnings.warn(
+                "segment hierarchy NOT CONVERGED: " + "; ".join(diagnostics.problems), ConvergenceWarning, stacklevel=3
+            )
+        for arm in arms[1:]:
+            tau = pooled.posterior["posterior"]["tau"].sel(treatment=arm).values
+            parts.estimates[f"segment_spread_{arm}"] = from_draws(tau, signed=False)  # (chain, draw): MCSE from ESS
+        parts.tables["segments"], parts.tables["segment_spread"] = pooled.table, pooled.spread
+        parts.checks.append(_segment_ppc(pooled.ppc))
+        parts.figure("Posterior predictive check: segment conversions", partial(plots.segment_ppc, pooled.ppc))
+        parts.notes.append(
+            f"segments: {pooled.method}; per-segment lifts shrink toward the common lift by the "
+            "learned between-segment spread (tau, log-odds)"
+        )
+    else:
+        draws = opt.monte_carlo_draws
+        parts.tables["segments"] = _beta_binomial_segments(seg, arms, opt.sampler.seed, opt.hdi_prob, draws)
+        parts.notes.append("segments: Beta-Binomial hierarchy per arm, hyperposterior by exact grid quadrature")
+    parts.extra["segments"] = parts.tables["segments"].to_dict("records")
+    parts.figure("Segment lifts: raw vs pooled", partial(plots.segment_forest, parts.tables["segments"]))
+    return diagnostics, sampled
 
-    if "segment" in data.columns and opt.segments != "none":
-        t2 = time.perf_counter()
-        seg = segment_totals(data)
-        if opt.segments == "logit-normal":
-            pooled = fit_segment_lifts(
-                seg, arms, sampler, hdi_prob=opt.hdi_prob, prior_alpha=opt.prior_alpha, prior_beta=opt.prior_beta
-            )
-            diagnostics = diag.diagnose(
-                pooled.posterior,
-                ["base", "lift", "tau", "segment_lift"],
-                opt.thresholds,
-                method=f"NUTS ({sampler.sampler}), segment hierarchy",
-            )
-            tree["segments"] = sampled = pooled.posterior
-            if not diagnostics.passed:
-                warnings.warn(
-                    "segment hierarchy NOT CONVERGED: " + "; ".join(diagnostics.problems),
-                    ConvergenceWarning,
-                    stacklevel=2,
-                )
-            for arm in arms[1:]:
-                tau = pooled.posterior["posterior"]["tau"].sel(treatment=arm).values
-                estimates[f"segment_spread_{arm}"] = from_draws(tau, signed=False)  # (chain, draw): MCSE from its ESS
-            tables["segments"], tables["segment_spread"] = pooled.table, pooled.spread
-            inside = (pooled.ppc["observed"] >= pooled.ppc["predicted_low"]) & (
-                pooled.ppc["observed"] <= pooled.ppc["predicted_high"]
-            )
-            checks.append(
-                Check(
-                    "segment model PPC",
-                    bool(inside.mean() >= 0.8),
-                    f"{inside.mean():.0%} of segment x arm conversion counts fall inside their 94% posterior "
-                    "predictive interval (expect about 94%; below 80% means the hierarchy misfits)",
-                    {"coverage": float(inside.mean())},
-                )
-            )
-            figures["Posterior predictive check: segment conversions"] = partial(plots.segment_ppc, pooled.ppc)
-            notes.append(
-                f"segments: {pooled.method}; per-segment lifts shrink toward the common lift by the "
-                "learned between-segment spread (tau, log-odds)"
-            )
-        else:
-            tables["segments"] = _beta_binomial_segments(seg, arms, sampler.seed, opt.hdi_prob, draws)
-            notes.append("segments: Beta-Binomial hierarchy per arm, hyperposterior by exact grid quadrature")
-        extra["segments"] = tables["segments"].to_dict("records")
-        figures["Segment lifts: raw vs pooled"] = partial(plots.segment_forest, tables["segments"])
-        timings["segments_s"] = time.perf_counter() - t2
 
-    timings["total_s"] = time.perf_counter() - t0
-    title = f"A/B test: {', '.join(arms[1:])} vs {control}"
-    return Result(
-        kind="ab",
-        title=title,
-        decision=decision,
-        estimates=estimates,
-        diagnostics=diagnostics,
-        checks=checks,
-        roi=roi,
-        posterior=tree,
-        sampled=sampled,
-        tables=tables,
-        figures=figures,
-        notes=notes,
-        extra=extra,
-        inputs=dict(inputs or {}) | {"seed": sampler.seed},
-        timings=timings,
+def _segment_ppc(ppc: pd.DataFrame) -> Check:
+    """Informative: a misfitting hierarchy blurs the per-segment lifts, not the overall decision."""
+    inside = (ppc["observed"] >= ppc["predicted_low"]) & (ppc["observed"] <= ppc["predicted_high"])
+    return Check(
+        "segment model PPC",
+        bool(inside.mean() >= 0.8),
+        f"{inside.mean():.0%} of segment x arm conversion counts fall inside their 94% posterior "
+        "predictive interval (expect about 94%; below 80% means the hierarchy misfits)",
+        {"coverage": float(inside.mean())},
+        next_step="read the per-segment lifts with care; try segments = 'beta-binomial'",
     )
 
 

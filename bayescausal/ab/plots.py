@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from bayescausal.ab.beta import BetaPosterior, LiftDistribution
-from bayescausal.report.style import new_figure
+from bayescausal.style import new_figure
 
 
 def rate_posteriors(arms: list[str], posts: list[BetaPosterior]):

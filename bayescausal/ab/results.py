@@ -13,7 +13,7 @@ from bayescausal.ab.beta import BetaPosterior, LiftDistribution
 from bayescausal.ab.sequential import StoppingRule, check, operating_characteristics
 from bayescausal.ab.thompson import allocate, simulate_regret
 from bayescausal.estimates import from_distribution
-from bayescausal.result import Check, Result
+from bayescausal.result import Check, Figure, Result
 from bayescausal.roi import Decision
 
 
@@ -24,7 +24,6 @@ def check_result(
     prior_alpha: float = 1.0,
     prior_beta: float = 1.0,
     control: str | None = None,
-    inputs: dict | None = None,
 ) -> Result:
     """Replay the looks in cumulative daily data and decide at the latest one."""
     seq = check(daily, rule, prior_alpha=prior_alpha, prior_beta=prior_beta, control=control)
@@ -52,6 +51,9 @@ def check_result(
         f"chi-square p = {seq.srm_pvalue:.3g} against the planned allocation "
         f"({'equal' if rule.allocation is None else rule.allocation})",
         {"p_value": seq.srm_pvalue},
+        gating=True,
+        next_step="stop the test, find why the split differs from the plan (randomiser, redirects, bot filtering, "
+        "logging), fix it and restart; looks taken under a broken assignment cannot be trusted",
     )
     return Result(
         kind="ab-check",
@@ -61,7 +63,7 @@ def check_result(
         diagnostics=diag.exact(),
         checks=[srm],
         tables={"looks": seq.trajectory.set_index("look")},
-        figures={"P(best) and expected loss by look": partial(plots.trajectory, seq.trajectory, seq.arms)},
+        figures=[Figure("P(best) and expected loss by look", partial(plots.trajectory, seq.trajectory, seq.arms))],
         notes=[
             f"threshold of caring at the last look: {seq.epsilon:.3g} (rate units)"
             + (f" = {rule.threshold:g} x the control's rate" if rule.relative else ""),
@@ -70,7 +72,6 @@ def check_result(
             "exit codes: 0 = decided (ship / keep control), 4 = continue, 5 = sample ratio mismatch",
         ],
         extra={"arms": arms_json, "exit_code": seq.exit_code, "looks": len(seq.trajectory)},
-        inputs=dict(inputs or {}),
     )
 
 
@@ -115,19 +116,22 @@ def simulation_result(
     return Result(
         kind="ab-simulate",
         title="Operating characteristics of the sequential rule",
-        decision=Decision("informational", summary),
+        decision=Decision(
+            "use the stopping rule" if all(c.passed for c in checks) else "do not use the stopping rule as set",
+            summary,
+            verdict="act" if all(c.passed for c in checks) else "do not act",
+        ),
         estimates={},
         diagnostics=diag.exact("Monte-Carlo simulation"),
         checks=checks,
         tables={"operating characteristics": oc},
-        figures={"Ship rate and duration": partial(plots.operating_characteristics, oc)},
+        figures=[Figure("Ship rate and duration", partial(plots.operating_characteristics, oc))],
         notes=[
             f"{n_sims} simulated experiments per true lift; baseline {baseline}, {daily_visitors} visitors per "
             f"arm per day, up to {max_days} days, seed {seed}",
             "fixed horizon: two-sided two-proportion z-test at the last day, alpha 0.05",
         ],
         extra={"operating_characteristics": oc.to_dict("records")},
-        inputs={"seed": seed},
     )
 
 
@@ -148,7 +152,7 @@ def allocation_result(
     weights = allocate(a, b, floor=floor, lower_is_better=lower_is_better)
     arms = list(totals.index)
     table = pd.DataFrame({"posterior_mean": a / (a + b), "next_share": weights}, index=arms).rename_axis("arm")
-    figures, tables = {}, {"allocation": table}
+    figures, tables = [], {"allocation": table}
     if regret_periods:
         per_period = int(max(n.sum() / 10, 100))
         curves = simulate_regret(
@@ -160,7 +164,7 @@ def allocation_result(
             lower_is_better=lower_is_better,
         )
         tables["regret"] = curves.groupby("policy")["cumulative_regret"].last().to_frame()
-        figures["Cumulative regret"] = partial(plots.regret, curves)
+        figures.append(Figure("Cumulative regret", partial(plots.regret, curves)))
     best = arms[int(np.argmax(weights))]
     return Result(
         kind="ab-allocate",
@@ -169,6 +173,7 @@ def allocation_result(
             "allocate",
             f"send {weights.max():.1%} of next period's traffic to '{best}'; shares = "
             f"floor {floor} + (1 - K floor) x P(best), exact",
+            verdict="act",
         ),
         estimates={},
         diagnostics=diag.exact(),

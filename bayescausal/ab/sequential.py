@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from bayescausal.ab.beta import rank_arms
+from bayescausal.ab.options import SRM_ALPHA
 from bayescausal.errors import SpecError
 from bayescausal.roi import Decision, DecisionRule, decide
 
@@ -34,7 +35,7 @@ class StoppingRule:
     min_prob_positive: float = 0.9
     min_visitors_per_arm: int = 1000
     min_days: int = 7
-    srm_alpha: float = 0.001
+    srm_alpha: float = SRM_ALPHA
     allocation: tuple[float, ...] | None = None  # planned traffic split; None = equal
 
     def __post_init__(self):
@@ -82,7 +83,9 @@ def _look(prob_best, loss, prob_vs_control, arms, eps, guard: str | None, min_pr
     )
     decision.criteria["prob_best"] = {a: float(p) for a, p in zip(arms, prob_best, strict=True)}
     if guard and decision.action != "continue":
-        return Decision("continue", f"{guard} (the rule would say '{decision.action}')", decision.criteria)
+        return Decision(
+            "continue", f"{guard} (the rule would say '{decision.action}')", decision.criteria, verdict="continue"
+        )
     return decision
 
 

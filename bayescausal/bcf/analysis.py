@@ -7,8 +7,7 @@ profit-optimal policy and its posterior against the alternatives -> placebo and 
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -21,50 +20,12 @@ from bayescausal.bcf import targeting as tg
 from bayescausal.bcf.backends import CateFit, ForestSettings, fit_pymc, fit_stochtree, observed_stats
 from bayescausal.bcf.data import BCFData, prepare, propensity_scores
 from bayescausal.bcf.interpret import summary_tree
+from bayescausal.bcf.options import BCFOptions
 from bayescausal.diagnostics import ppc_flagged, ppc_pvalues
 from bayescausal.errors import DataError, SpecError
 from bayescausal.estimates import from_draws
-from bayescausal.result import Check, Result
-from bayescausal.roi import Business, DecisionRule, decide_from_draws, summarise_roi
-
-BACKENDS = ("stochtree", "pymc")
-# BART posteriors live on tree space and mix slowly; scalar functionals are gated at R-hat 1.05 / ESS 100
-BCF_THRESHOLDS = diag.Thresholds(max_rhat=1.05, min_ess=100)
-
-
-@dataclass(frozen=True)
-class BCFOptions:
-    backend: str = "stochtree"  # the benchmark's pick: faster and more accurate (README, benchmarks/bcf.py)
-    likelihood: str = "auto"  # auto (Gaussian, or probit/logit for 0/1 outcomes) | student-t | hurdle (pymc)
-    randomised: bool = False  # known assignment share as pi_hat (else a logistic propensity model)
-    margin: float = 0.05  # profit margin on incremental outcome (sales)
-    cost_per_treated: float = 0.0  # cost of treating one customer (discount, coupon, e-mail)
-    cost_column: str | None = None  # per-customer cost instead
-    min_prob_profit: float = 0.0  # risk adjustment: treat only where P(profit > 0) exceeds this
-    heuristic: str | None = None  # a simple rule to compare with, as a pandas query ("age < 40")
-    segments: tuple[str, ...] = ()  # covariates to report CATE by
-    holdout: float = 0.0  # share of rows held out for honest gain curves (stochtree backend)
-    trim: tuple[float, float] | None = None  # drop rows with pi_hat outside this range
-    placebo: bool = True
-    tree_depth: int = 2
-    hdi_prob: float = 0.94
-    forest: ForestSettings = field(default_factory=ForestSettings)
-    rule: DecisionRule = field(default_factory=DecisionRule)
-    thresholds: diag.Thresholds = BCF_THRESHOLDS
-
-    def __post_init__(self):
-        if self.backend not in BACKENDS:
-            raise SpecError(f"backend must be one of {', '.join(BACKENDS)}, got '{self.backend}'")
-        if not 0 <= self.holdout < 0.9:
-            raise SpecError(f"holdout must be a share in [0, 0.9), got {self.holdout}")
-        if self.holdout and self.backend != "stochtree":
-            raise SpecError("a holdout needs backend = 'stochtree' (the pymc backend gives in-sample CATEs only)")
-        if self.trim is not None and not 0 <= self.trim[0] < self.trim[1] <= 1:
-            raise SpecError(f"trim must be (low, high) with 0 <= low < high <= 1, got {self.trim}")
-        if not 0 < self.margin <= 1:
-            raise SpecError(f"margin must be in (0, 1], got {self.margin}")
-        if self.cost_per_treated < 0:
-            raise SpecError(f"cost_per_treated must be >= 0, got {self.cost_per_treated}")
+from bayescausal.result import Check, LiftTest, Parts, Result
+from bayescausal.roi import Business, decide_from_draws, summarise_roi
 
 
 def _fit(data: BCFData, pi: np.ndarray, opt: BCFOptions, forest: ForestSettings, holdout=None) -> CateFit:
@@ -82,6 +43,8 @@ def _fit(data: BCFData, pi: np.ndarray, opt: BCFOptions, forest: ForestSettings,
 
 
 def _overlap(pi: np.ndarray, z: np.ndarray, randomised: bool) -> Check:
+    """Gating: without overlap some customers have (almost) no comparable counterparts in the other arm,
+    so their CATEs are extrapolations of the forest, not estimates."""
     extreme = float(np.mean((pi < 0.05) | (pi > 0.95)))
     lo_t, hi_c = float(pi[z == 1].min()), float(pi[z == 0].max())
     detail = (
@@ -90,7 +53,15 @@ def _overlap(pi: np.ndarray, z: np.ndarray, randomised: bool) -> Check:
         else f"{extreme:.1%} of rows have pi_hat outside [0.05, 0.95]; treated pi_hat >= {lo_t:.3f}, "
         f"control pi_hat <= {hi_c:.3f}" + ("" if extreme < 0.01 else " -- consider trim = [0.05, 0.95]")
     )
-    return Check("overlap (propensity)", extreme < 0.01, detail, {"share_extreme": extreme})
+    return Check(
+        "overlap (propensity)",
+        extreme < 0.01,
+        detail,
+        {"share_extreme": extreme, "next_step": {"trim": [0.05, 0.95]}},
+        gating=True,
+        next_step="drop the rows without overlap (trim = [0.05, 0.95], --trim 0.05,0.95) and state that the policy "
+        "covers only the customers both arms reach, or randomise the next campaign",
+    )
 
 
 def _segment_table(data: BCFData, tau_flat: np.ndarray, segments: tuple[str, ...], hdi_prob: float) -> pd.DataFrame:
@@ -167,163 +138,214 @@ def _curves(tau_flat, y, z, gamma, order, seed) -> dict:
     }
 
 
-def analyze(
-    frame: pd.DataFrame,
-    *,
-    outcome: str,
-    treatment: str,
-    covariates: list[str],
-    options: BCFOptions | None = None,
-    treated_value=None,
-    control_value=None,
-    id_column: str | None = None,
-    propensity_column: str | None = None,
-    inputs: dict | None = None,
-    title: str | None = None,
-) -> Result:
-    """With `treated_value` and `control_value`, rows in any other arm (a third e-mail, say) are left out."""
+@dataclass
+class Prepared:
+    """The rows the forest sees (after arm selection, trimming and the holdout split) and their inputs."""
+
+    data: BCFData
+    pi: np.ndarray
+    cost: np.ndarray
+    holdout: tuple[BCFData, np.ndarray] | None = None
+    holdout_cost: np.ndarray | None = None
+    given_propensity: bool = False
+
+
+def analyze(frame: pd.DataFrame, options: BCFOptions | None = None) -> Result:
+    """One row per customer to the profit-optimal targeting decision (see the module docstring).
+    With `treated_value` and `control_value`, rows in any other arm (a third e-mail, say) are left out."""
     opt = options or BCFOptions()
-    t0 = time.perf_counter()
-    if control_value is not None:
-        if treated_value is None:
+    opt.require_columns()
+    parts = Parts()
+    prep = _prepare(frame, opt, parts)
+    fit = _fit(prep.data, prep.pi, opt, opt.forest, prep.holdout)
+    parts.timings["fit_s"] = fit.seconds
+    tau = fit.tau  # (chain, draw, n)
+    tau_flat = tau.reshape(-1, tau.shape[-1]).astype(float)
+    tree = _effects(prep.data, tau, opt, parts)
+    profit = tg.profit_draws(tau_flat, opt.margin_rate, prep.cost)
+    alternatives = (
+        {f"heuristic ({opt.heuristic})": _query(prep.data.covariates, opt.heuristic)} if opt.heuristic else {}
+    )
+    policy = tg.optimal_policy(profit, min_prob=opt.min_prob_profit, alternatives=alternatives)
+    diagnostics, sampled = _diagnose(fit, prep.data.z, tree, policy, opt, parts)
+    parts.extra["_chains"] = tau.shape[0]
+    curve_rows = _uplift(prep, fit, tau_flat, opt, parts)
+    parts.checks.append(_ppc_check(prep.data.y, fit))
+    if opt.placebo:
+        parts.checks.append(_placebo(prep.data, prep.pi, opt, parts.estimates["ate"]))
+    roi, decision = _money(prep, tau_flat, policy, opt, parts)
+    _tables_and_figures(prep, tau_flat, profit, policy, alternatives, tree, curve_rows, opt, parts)
+    source = (
+        "given column"
+        if prep.given_propensity
+        else ("known share (randomised)" if opt.randomised else "logistic regression")
+    )
+    parts.notes.insert(
+        0,
+        f"model: {fit.method}; propensity: {source}; profit = {opt.margin_rate} x incremental {prep.data.outcome} "
+        "- cost per treated customer",
+    )
+    parts.inputs |= {"treated": int(prep.data.z.sum()), "covariates": list(opt.covariates)}
+    ate, n = parts.estimates["ate"], prep.data.n
+    lift = LiftTest(ate.mean, ate.sd, n, "customer", ate.mean * n, ate.sd * n, label=prep.data.outcome)
+    title = f"Causal forest: who should get '{opt.treatment}' ({opt.outcome})"
+    posterior = _posterior_tree(sampled, tau, policy)
+    return parts.result(
+        "bcf", title, decision, diagnostics, roi=roi, posterior=posterior, sampled=sampled, lift_test=lift
+    )
+
+
+def _prepare(frame: pd.DataFrame, opt: BCFOptions, parts: Parts) -> Prepared:
+    """Arm selection, validation, costs, propensity and overlap, trimming, and the holdout split."""
+    if opt.control_value is not None:
+        if opt.treated_value is None:
             raise SpecError("control_value needs treated_value (the arm compared with it)")
-        if treatment not in frame.columns:
-            raise DataError(f"treatment column '{treatment}' is not in the data")
-        frame = frame[frame[treatment].isin([treated_value, control_value])].reset_index(drop=True)
+        if opt.treatment not in frame.columns:
+            raise DataError(f"treatment column '{opt.treatment}' is not in the data")
+        frame = frame[frame[opt.treatment].isin([opt.treated_value, opt.control_value])].reset_index(drop=True)
     data = prepare(
         frame,
-        outcome=outcome,
-        treatment=treatment,
-        covariates=covariates,
-        treated_value=treated_value,
-        id_column=id_column,
+        outcome=opt.outcome,
+        treatment=opt.treatment,
+        covariates=list(opt.covariates),
+        treated_value=opt.treated_value,
+        id_column=opt.id,
     )
-    cost_all = _costs(frame, opt)
+    cost = _costs(frame, opt)
     given = None
-    if propensity_column is not None:
-        if propensity_column not in frame.columns:
-            raise DataError(f"propensity column '{propensity_column}' is not in the data")
-        given = frame[propensity_column].to_numpy(dtype=float)
+    if opt.propensity_column is not None:
+        if opt.propensity_column not in frame.columns:
+            raise DataError(f"propensity column '{opt.propensity_column}' is not in the data")
+        given = frame[opt.propensity_column].to_numpy(dtype=float)
     pi = propensity_scores(data, randomised=opt.randomised, given=given)
-    checks = [_overlap(pi, data.z, opt.randomised)]
-    notes = []
-    figures = {"Overlap: propensity by arm": partial(plots.overlap, pi, data.z)}
+    parts.checks.append(_overlap(pi, data.z, opt.randomised))
+    parts.figure("Overlap: propensity by arm", partial(plots.overlap, pi, data.z))
     if opt.trim is not None:
         keep = (pi >= opt.trim[0]) & (pi <= opt.trim[1])
-        notes.append(f"trimmed {int((~keep).sum())} row(s) with pi_hat outside {list(opt.trim)}")
-        data, pi, cost_all = data.subset(keep), pi[keep], cost_all[keep]
-
-    holdout = None
+        parts.notes.append(f"trimmed {int((~keep).sum())} row(s) with pi_hat outside {list(opt.trim)}")
+        data, pi, cost = data.subset(keep), pi[keep], cost[keep]
+    prep = Prepared(data, pi, cost, given_propensity=given is not None)
     if opt.holdout:
-        rng = np.random.default_rng(opt.forest.seed)
-        train_mask = rng.random(data.n) >= opt.holdout
-        holdout = (data.subset(~train_mask), pi[~train_mask])
-        cost_h = cost_all[~train_mask]
-        data, pi, cost_all = data.subset(train_mask), pi[train_mask], cost_all[train_mask]
-    fit = _fit(data, pi, opt, opt.forest, holdout)
-    tau = fit.tau  # (chain, draw, n)
+        train = np.random.default_rng(opt.forest.seed).random(data.n) >= opt.holdout
+        prep = Prepared(
+            data.subset(train),
+            pi[train],
+            cost[train],
+            (data.subset(~train), pi[~train]),
+            cost[~train],
+            given is not None,
+        )
+    return prep
+
+
+def _effects(data: BCFData, tau: np.ndarray, opt: BCFOptions, parts: Parts):
+    """ATE, ATT, ATC and the summary tree, whose leaves are posterior subgroup effects."""
     chains, draws, n = tau.shape
     tau_flat = tau.reshape(-1, n).astype(float)
-
-    def mcmc(values: np.ndarray):
-        return from_draws(values.reshape(chains, draws), method="mcmc", hdi_prob=opt.hdi_prob)
-
-    ate_draws = tau_flat.mean(1)
-    att_draws = tau_flat[:, data.z == 1].mean(1)
-    estimates = {"ate": mcmc(ate_draws), "att": mcmc(att_draws), "atc": mcmc(tau_flat[:, data.z == 0].mean(1))}
-
-    # --- interpretation: a summary tree whose leaves are posterior subgroup effects
+    parts.estimates["ate"] = _mcmc(tau_flat.mean(1), chains, opt)
+    parts.estimates["att"] = _mcmc(tau_flat[:, data.z == 1].mean(1), chains, opt)
+    parts.estimates["atc"] = _mcmc(tau_flat[:, data.z == 0].mean(1), chains, opt)
     tree = summary_tree(data.X, data.names, tau, depth=opt.tree_depth, seed=opt.forest.seed)
     for k in range(len(tree.leaves)):
-        estimates[f"cate_leaf_{k + 1}"] = mcmc(tree.leaf_draws[..., k].ravel())
-    notes.append("summary-tree leaves: " + "; ".join(f"leaf {k + 1} = {r}" for k, r in enumerate(tree.leaves["rule"])))
+        parts.estimates[f"cate_leaf_{k + 1}"] = _mcmc(tree.leaf_draws[..., k].ravel(), chains, opt)
+    parts.notes.append(
+        "summary-tree leaves: " + "; ".join(f"leaf {k + 1} = {r}" for k, r in enumerate(tree.leaves["rule"]))
+    )
+    return tree
 
-    # --- per-customer CATE and profit
-    profit = tg.profit_draws(tau_flat, opt.margin, cost_all)
-    alternatives = {}
-    if opt.heuristic:
-        alternatives[f"heuristic ({opt.heuristic})"] = _query(data.covariates, opt.heuristic)
-    policy = tg.optimal_policy(profit, min_prob=opt.min_prob_profit, alternatives=alternatives)
-    cate = _cate_table(data, tau_flat, opt.hdi_prob, policy)
 
-    # --- diagnostics across chains: the decision quantities gate; subgroup effects and sigma are shown
-    gated = {"ate": ate_draws, "att": att_draws, "profit_targeted": policy.profit["targeted"]}
+def _mcmc(values: np.ndarray, chains: int, opt: BCFOptions):
+    return from_draws(np.asarray(values).reshape(chains, -1), method="mcmc", hdi_prob=opt.hdi_prob)
+
+
+def _diagnose(fit: CateFit, z: np.ndarray, tree, policy, opt: BCFOptions, parts: Parts):
+    """Across chains: the decision quantities gate; subgroup effects and sigma are shown, not gating."""
+    chains, draws, n = fit.tau.shape
+    tau_flat = fit.tau.reshape(-1, n).astype(float)
+    gated = {"ate": tau_flat.mean(1), "att": tau_flat[:, z == 1].mean(1), "profit_targeted": policy.profit["targeted"]}
     shown = {f"cate_leaf_{k + 1}": tree.leaf_draws[..., k].ravel() for k in range(tree.leaf_draws.shape[-1])}
     if fit.sigma is not None:
         shown["sigma"] = fit.sigma.ravel()
-    posterior_scalars = xr.Dataset(
-        {k: (("chain", "draw"), v.reshape(chains, draws)) for k, v in (gated | shown).items()}
-    )
-    sampled = xr.DataTree.from_dict({"posterior": posterior_scalars})
+    scalars = xr.Dataset({k: (("chain", "draw"), v.reshape(chains, draws)) for k, v in (gated | shown).items()})
+    sampled = xr.DataTree.from_dict({"posterior": scalars})
     if fit.sampled is not None and "sample_stats" in fit.sampled.children:
         sampled["sample_stats"] = fit.sampled["sample_stats"]
     diagnostics = diag.diagnose(sampled, list(gated), opt.thresholds, method=fit.method)
     side = diag.diagnose(sampled, list(shown), opt.thresholds, method=fit.method)
     diagnostics.table = pd.concat([diagnostics.table, side.table], ignore_index=True)
-    checks.append(
+    parts.checks.append(
         Check(
-            "mixing of subgroup effects and sigma (shown, not gating)",
+            "mixing of subgroup effects and sigma",
             side.passed,
             "summary-tree leaf effects and sigma mixed well across chains"
             if side.passed
             else "; ".join(side.problems) + ": BART moves slowly through tree space, so treat the leaf intervals "
-            "as approximate or run longer chains (draws); the decision rests on ATE, ATT and the policy's profit",
+            "as approximate; the decision rests on ATE, ATT and the policy's profit",
             {"max_rhat": side.max_rhat, "min_ess_bulk": side.min_ess_bulk},
+            next_step="run more chains (--chains 8): for BART, more chains mix better than longer ones",
         )
     )
+    return diagnostics, sampled
 
-    # --- uplift curves: on the holdout when there is one (honest), else in-sample
-    if holdout is not None:
-        hd, hpi = holdout
-        new_tau = fit.new["tau"].reshape(-1, hd.n).astype(float)
-        gamma = tg.pseudo_outcomes(hd.y, hd.z, hpi, fit.new["m0"], fit.new["m1"])
-        order_h = tg.ranking(new_tau.mean(0))
-        curves = _curves(new_tau, hd.y, hd.z, gamma, order_h, opt.forest.seed)
-        curve_rows = f"{hd.n} held-out rows"
-        deciles = _deciles(new_tau, order_h, hd.y, hd.z, gamma)
-        treat_h = (opt.margin * new_tau - np.asarray(cost_h)).mean(0) > 0
-        value = tg.policy_value(gamma, treat_h, opt.margin, cost_h)
-        value_all = tg.policy_value(gamma, np.ones(hd.n, bool), opt.margin, cost_h)
-        notes.append(
-            f"holdout check ({curve_rows}, doubly robust): targeting the {treat_h.mean():.0%} with positive expected "
-            f"profit earns {value:,.2f} against {value_all:,.2f} for treating all of them"
+
+def _uplift(prep: Prepared, fit: CateFit, tau_flat: np.ndarray, opt: BCFOptions, parts: Parts) -> str:
+    """Uplift curves and deciles: on the holdout when there is one (honest), else in-sample."""
+    seed = opt.forest.seed
+    if prep.holdout is None:
+        data = prep.data
+        gamma = tg.pseudo_outcomes(data.y, data.z, prep.pi, fit.m0, fit.m1)
+        order = tg.ranking(tau_flat.mean(0))
+        parts.extra["_curves"] = _curves(tau_flat, data.y, data.z, gamma, order, seed)
+        parts.tables["_deciles"] = _deciles(tau_flat, order, data.y, data.z, gamma)
+        return f"all {data.n} rows, in-sample (optimistic: set a holdout for an honest check)"
+    hd, hpi = prep.holdout
+    new_tau = fit.new["tau"].reshape(-1, hd.n).astype(float)
+    gamma = tg.pseudo_outcomes(hd.y, hd.z, hpi, fit.new["m0"], fit.new["m1"])
+    order = tg.ranking(new_tau.mean(0))
+    curves = _curves(new_tau, hd.y, hd.z, gamma, order, seed)
+    parts.extra["_curves"] = curves
+    parts.tables["_deciles"] = _deciles(new_tau, order, hd.y, hd.z, gamma)
+    rows = f"{hd.n} held-out rows"
+    treat = (opt.margin_rate * new_tau - np.asarray(prep.holdout_cost)).mean(0) > 0
+    value = tg.policy_value(gamma, treat, opt.margin_rate, prep.holdout_cost)
+    value_all = tg.policy_value(gamma, np.ones(hd.n, bool), opt.margin_rate, prep.holdout_cost)
+    parts.notes.append(
+        f"holdout check ({rows}, doubly robust): targeting the {treat.mean():.0%} with positive expected "
+        f"profit earns {value:,.2f} against {value_all:,.2f} for treating all of them"
+    )
+    above = float(np.mean(curves["auuc_pseudo"] > 0))
+    parts.checks.append(
+        Check(
+            "holdout: targeting beats random (doubly robust AUUC)",
+            above >= 0.5,
+            f"AUUC above random on held-out rows in {above:.0%} of posterior rankings "
+            f"(mean {np.mean(curves['auuc_pseudo']):.4g})",
+            {"auuc_mean": float(np.mean(curves["auuc_pseudo"])), "policy_value": value, "treat_all": value_all},
+            next_step="the ranking does not generalise: prefer treating everyone or no one, or collect more data",
         )
-        checks.append(
-            Check(
-                "holdout: targeting beats random (doubly robust AUUC)",
-                float(np.mean(curves["auuc_pseudo"] > 0)) >= 0.5,
-                f"AUUC above random on held-out rows in {np.mean(curves['auuc_pseudo'] > 0):.0%} of posterior "
-                f"rankings (mean {np.mean(curves['auuc_pseudo']):.4g})",
-                {"auuc_mean": float(np.mean(curves["auuc_pseudo"])), "policy_value": value, "treat_all": value_all},
-            )
-        )
-    else:
-        gamma = tg.pseudo_outcomes(data.y, data.z, pi, fit.m0, fit.m1)
-        curves = _curves(tau_flat, data.y, data.z, gamma, tg.ranking(tau_flat.mean(0)), opt.forest.seed)
-        curve_rows = f"all {n} rows, in-sample (optimistic: set a holdout for an honest check)"
-        deciles = _deciles(tau_flat, tg.ranking(tau_flat.mean(0)), data.y, data.z, gamma)
-    estimates["auuc"] = from_draws(curves["auuc_model"], method="monte-carlo", hdi_prob=opt.hdi_prob)
+    )
+    return rows
 
-    # --- checks: predictive, placebo
-    checks.append(_ppc_check(data.y, fit))
-    if opt.placebo:
-        checks.append(_placebo(data, pi, opt, estimates["ate"]))
 
-    # --- money and decision
+def _money(prep: Prepared, tau_flat: np.ndarray, policy, opt: BCFOptions, parts: Parts):
+    """The policy's profit posterior against the alternatives, the ROI, and the decision."""
+    n = prep.data.n
     profit_t = policy.profit["targeted"]
     n_treat = int(policy.treat.sum())
-    cost_t = float(np.sum(np.broadcast_to(cost_all, (n,))[policy.treat]))
+    cost_t = float(np.sum(np.broadcast_to(prep.cost, (n,))[policy.treat]))
     revenue_t = tau_flat[:, policy.treat].sum(1)
-    roi = summarise_roi(revenue_t, Business(opt.margin, cost_t or None), opt.rule)
-    for name, draws_ in policy.profit.items():
+    roi = summarise_roi(revenue_t, Business(opt.margin_rate, cost_t or None), opt.rule)
+    chains = parts.extra.pop("_chains")
+    for name, draws in policy.profit.items():
         if name != "treat none":
-            estimates[f"profit_{name.split(' (')[0].replace(' ', '_')}"] = mcmc(draws_)
+            parts.estimates[f"profit_{name.split(' (')[0].replace(' ', '_')}"] = _mcmc(draws, chains, opt)
     gain_vs_all = profit_t - policy.profit["treat all"]
-    estimates["profit_targeted_minus_treat_all"] = mcmc(gain_vs_all)
-    best_share = policy.best_depth / n
-    estimates["best_targeting_share"] = from_draws(best_share, method="mcmc", hdi_prob=opt.hdi_prob, signed=False)
+    parts.estimates["profit_targeted_minus_treat_all"] = _mcmc(gain_vs_all, chains, opt)
+    parts.estimates["best_targeting_share"] = from_draws(
+        policy.best_depth / n, method="mcmc", hdi_prob=opt.hdi_prob, signed=False
+    )
     # threshold of caring: as set, or 1% of the policy's expected gross incremental profit (the stake)
-    stake = abs(float(np.mean(revenue_t))) * opt.margin
+    stake = abs(float(np.mean(revenue_t))) * opt.margin_rate
     rule = opt.rule if opt.rule.threshold_of_caring > 0 else replace(opt.rule, threshold_of_caring=0.01 * stake)
     if n_treat == 0:
         decision = decide_from_draws(
@@ -344,21 +366,28 @@ def analyze(
         "expected_profit_targeted": float(profit_t.mean()),
         "expected_profit_treat_all": float(policy.profit["treat all"].mean()),
     }
+    return roi, decision
 
+
+def _tables_and_figures(prep, tau_flat, profit, policy, alternatives, tree, curve_rows, opt, parts: Parts) -> None:
+    n = prep.data.n
+    curves = parts.extra.pop("_curves")
+    deciles = parts.tables.pop("_deciles")
+    parts.estimates["auuc"] = from_draws(curves["auuc_model"], method="monte-carlo", hdi_prob=opt.hdi_prob)
     policies = pd.DataFrame(
         [
             {
                 "policy": name,
-                "customers": int(mask_n),
+                "customers": _treated_count(name, policy, alternatives, n),
                 **_est_cols(from_draws(d, method="monte-carlo", hdi_prob=opt.hdi_prob)),
                 "P(beats treat-all)": float(np.mean(d > policy.profit["treat all"])),
             }
-            for name, d, mask_n in (
-                (k, v, _treated_count(k, policy, alternatives, n)) for k, v in policy.profit.items()
-            )
+            for name, d in policy.profit.items()
         ]
     )
-    tables = {
+    cate = _cate_table(prep.data, tau_flat, opt.hdi_prob, policy)
+    parts.row_outputs["cate"] = cate
+    parts.tables |= {
         "policies (posterior incremental profit)": policies,
         "summary tree leaves (posterior subgroup effects)": tree.leaves,
         f"uplift by decile ({curve_rows})": deciles,
@@ -368,19 +397,21 @@ def analyze(
         .reset_index(),
     }
     if opt.segments:
-        tables["CATE by segment"] = _segment_table(data, tau_flat, opt.segments, opt.hdi_prob)
-    tables["top customers by expected profit"] = cate.sort_values("expected_profit", ascending=False).head(20)
-    figures |= {
-        "Targeting: campaign profit by policy": partial(plots.policy_profit, policy.profit),
-        "Profit by targeting depth (posterior band) and the best depth": partial(
-            plots.profit_depth, profit, policy, opt.hdi_prob
-        ),
-        f"Uplift: cumulative gain ({curve_rows})": partial(plots.gain_curves, curves),
-        "Qini curve (band: ranking uncertainty)": partial(plots.qini_curve, curves),
-        "Cumulative elasticity: average effect among the top k": partial(plots.elasticity_curve, curves),
-        "CATE posterior per customer (sorted)": partial(plots.cate_caterpillar, tau_flat),
-        "Summary tree: posterior effect per leaf": partial(plots.leaf_effects, tree.leaves),
-    }
+        parts.tables["CATE by segment"] = _segment_table(prep.data, tau_flat, opt.segments, opt.hdi_prob)
+    parts.tables["top customers by expected profit"] = cate.sort_values("expected_profit", ascending=False).head(20)
+    parts.figure("Targeting: campaign profit by policy", partial(plots.policy_profit, policy.profit), "decision")
+    parts.figure(
+        "Profit by targeting depth (posterior band) and the best depth",
+        partial(plots.profit_depth, profit, policy, opt.hdi_prob),
+    )
+    parts.figure(f"Uplift: cumulative gain ({curve_rows})", partial(plots.gain_curves, curves))
+    parts.figure("Qini curve (band: ranking uncertainty)", partial(plots.qini_curve, curves))
+    parts.figure("Cumulative elasticity: average effect among the top k", partial(plots.elasticity_curve, curves))
+    parts.figure("CATE posterior per customer (sorted)", partial(plots.cate_caterpillar, tau_flat))
+    parts.figure("Summary tree: posterior effect per leaf", partial(plots.leaf_effects, tree.leaves))
+
+
+def _posterior_tree(sampled: xr.DataTree, tau: np.ndarray, policy) -> xr.DataTree:
     posterior = xr.DataTree.from_dict(
         {
             "posterior": sampled["posterior"].to_dataset(),
@@ -394,45 +425,13 @@ def analyze(
         }
     )
     if tau.size <= 5_000_000:
-        posterior["cate"] = xr.Dataset({"tau": (("chain", "draw", "unit"), tau)}, coords={"unit": np.arange(n)})
-    source = "known share (randomised)" if opt.randomised else "logistic regression"
-    source = "given column" if given is not None else source
-    notes.insert(
-        0,
-        f"model: {fit.method}; propensity: {source}; profit = {opt.margin} x incremental {data.outcome} "
-        "- cost per treated customer",
-    )
-    ate = estimates["ate"]
-    return Result(
-        kind="bcf",
-        title=title or f"Causal forest: who should get '{treatment}' ({outcome})",
-        decision=decision,
-        estimates=estimates,
-        diagnostics=diagnostics,
-        checks=checks,
-        roi=roi,
-        posterior=posterior,
-        sampled=sampled,
-        tables=tables,
-        figures=figures,
-        notes=notes,
-        row_outputs={"cate": cate},
-        extra={
-            "lift_test": {
-                "effect_per_unit": ate.mean,
-                "sd": ate.sd,
-                "units": n,
-                "outcome": data.outcome,
-                "incremental_total": ate.mean * n,
-                "incremental_total_sd": ate.sd * n,
-            },
-        },
-        inputs=(inputs or {}) | {"rows": int(n), "treated": int(data.z.sum()), "covariates": list(covariates)},
-        timings={"fit_seconds": fit.seconds, "total_seconds": time.perf_counter() - t0},
-    )
+        posterior["cate"] = xr.Dataset(
+            {"tau": (("chain", "draw", "unit"), tau)}, coords={"unit": np.arange(tau.shape[-1])}
+        )
+    return posterior
 
 
-def _treated_count(name, policy, alternatives, n) -> int:
+def _treated_count(name, policy, alternatives, n) -> int:  # customers a policy treats
     if name == "targeted":
         return int(policy.treat.sum())
     if name == "treat all":
@@ -442,7 +441,7 @@ def _treated_count(name, policy, alternatives, n) -> int:
     return int(np.sum(alternatives[name]))
 
 
-def _costs(frame: pd.DataFrame, opt: BCFOptions) -> np.ndarray:
+def _costs(frame: pd.DataFrame, opt: BCFOptions) -> np.ndarray:  # cost of treating each row
     if opt.cost_column is None:
         return np.full(len(frame), opt.cost_per_treated)
     if opt.cost_column not in frame.columns:
@@ -489,11 +488,18 @@ def _ppc_check(y: np.ndarray, fit: CateFit) -> Check:
         + ", ".join(f"{k} (p = {pvals[k]:.3f})" for k in flagged)
         + "; for zero-inflated spend use likelihood = 'hurdle' (backend pymc)"
     )
-    return Check("posterior predictive check", not flagged, detail, {"p_values": pvals})
+    return Check(
+        "posterior predictive check",
+        not flagged,
+        detail,
+        {"p_values": pvals},
+        next_step="for zero-inflated spend, refit with likelihood = 'hurdle' (backend pymc)",
+    )
 
 
 def _placebo(data: BCFData, pi: np.ndarray, opt: BCFOptions, ate) -> Check:
-    """Refit with the treatment permuted: the effects must vanish (a check of the pipeline, not of the data)."""
+    """Refit with the treatment permuted: the effects must vanish. Gating: a forest that finds effects in
+    shuffled labels finds them in noise, so its real CATEs and the policy built on them cannot be trusted."""
     rng = np.random.default_rng(opt.forest.seed + 1)
     fake = replace(data, z=rng.permutation(data.z))
     forest = replace(opt.forest, draws=max(50, opt.forest.draws // 2), chains=min(opt.forest.chains, 2))
@@ -507,4 +513,7 @@ def _placebo(data: BCFData, pi: np.ndarray, opt: BCFOptions, ate) -> Check:
         f"placebo ATE {ate_p.mean:.4g}, {ate_p.hdi_prob:.0%} HDI {ate_p.interval_text()}, P(> 0) = {p:.3f}: "
         f"{'consistent with' if ok else 'NOT consistent with'} no effect (real ATE {ate.mean:.4g})",
         {"placebo_ate": ate_p.mean, "hdi_low": ate_p.hdi_low, "hdi_high": ate_p.hdi_high},
+        gating=True,
+        next_step="refit with another seed and more chains; if the placebo still finds an effect, the forest is "
+        "fitting noise: use fewer effect trees or a simpler model before targeting",
     )

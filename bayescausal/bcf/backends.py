@@ -25,6 +25,7 @@ import numpy as np
 import xarray as xr
 
 from bayescausal.errors import SpecError
+from bayescausal.options import option
 
 PPC_STATS = ("mean", "sd", "q10", "q50", "q90", "share_zero")
 
@@ -34,14 +35,14 @@ class ForestSettings:
     """Sampler budget. Defaults: 4 chains x 300 kept draws after 50 burn-in, each chain warm-started by 10
     grow-from-root sweeps (n = 5,000 in under a minute on 2 cores; raise `draws` for small data)."""
 
-    chains: int = 4
-    draws: int = 300
-    burnin: int = 50
-    gfr: int = 10
+    chains: int = option(4, "chains, each from its own warm start (>= 2 to check convergence)", section="sampler")
+    draws: int = option(300, "kept draws per chain", section="sampler")
+    burnin: int = option(50, "burn-in draws per chain after the warm start", section="sampler")
+    gfr: int = option(10, "grow-from-root warm-start sweeps per chain (stochtree)", cli=False)
     thin: int = 1
-    prognostic_trees: int = 200
-    effect_trees: int = 50
-    seed: int = 0
+    prognostic_trees: int = option(200, "trees in the prognostic forest", cli=False)
+    effect_trees: int = option(50, "trees in the treatment-effect forest", cli=False)
+    seed: int = option(0, "random seed: same seed, same numbers", section="sampler")
     workers: int | None = None  # processes for stochtree chains (None: one per core)
 
     def __post_init__(self):

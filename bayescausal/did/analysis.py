@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import partial
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from bayescausal import diagnostics as diag
+from bayescausal.data.panel import Panel
 from bayescausal.did import plots
 from bayescausal.did.event_study import event_study
 from bayescausal.did.model import (
@@ -23,110 +22,124 @@ from bayescausal.did.model import (
     predictive_check,
     within_estimator,
 )
-from bayescausal.did.panel import Panel
-from bayescausal.errors import SpecError
+from bayescausal.did.options import DiDOptions
 from bayescausal.estimates import from_draws, hdi_from_draws
-from bayescausal.result import Check, Result
-from bayescausal.roi import Business, DecisionRule, decide_from_draws, summarise_roi
-from bayescausal.sampling import SamplerSettings
+from bayescausal.result import Check, LiftTest, Parts, Result
+from bayescausal.roi import decide_from_draws, summarise_roi
+
+PRETREND_TAIL = 0.01  # "no pre-trend" outside the leads' 99% joint posterior region fails the check
 
 
-@dataclass(frozen=True)
-class DiDOptions:
-    likelihood: Literal["gaussian", "student-t"] = "gaussian"
-    pre_periods: int | None = None  # pre-period length per cohort (None: all periods before treatment)
-    leads: int = 8  # event-study leads shown and checked
-    lead_tolerance: float | None = None  # |lead| below this counts as parallel (None: 3 posterior sds)
-    draws: int = 8000  # exact posterior draws (Gaussian)
-    refutations: bool = True
-    threshold: float = 0.01  # threshold of caring, relative to the treated units' pre-period mean outcome
-    cost: float | None = None  # total cost of the treatment (campaign), currency
-    margin_rate: float = 1.0
-    hdi_prob: float = 0.94
-    rule: DecisionRule = field(default_factory=DecisionRule)
-    thresholds: diag.Thresholds = field(default_factory=diag.Thresholds)
-
-    def __post_init__(self):
-        if self.likelihood not in ("gaussian", "student-t"):
-            raise SpecError(f"likelihood must be 'gaussian' or 'student-t', got '{self.likelihood}'")
-
-
-def _posterior(groups, opt: DiDOptions, sampler: SamplerSettings) -> DiDPosterior:
+def _posterior(groups, opt: DiDOptions) -> DiDPosterior:
     if opt.likelihood == "gaussian":
-        return posterior_gaussian(groups, draws=opt.draws, seed=sampler.seed)
-    return posterior_student_t(groups, sampler)
+        return posterior_gaussian(groups, draws=opt.draws, seed=opt.sampler.seed)
+    return posterior_student_t(groups, opt.sampler)
 
 
-def analyze(
-    panel: Panel,
-    options: DiDOptions | None = None,
-    sampler: SamplerSettings | None = None,
-    *,
-    inputs: dict | None = None,
-    title: str | None = None,
-) -> Result:
+def analyze(panel: Panel, options: DiDOptions | None = None, *, cost: dict | None = None) -> Result:
+    """ATT (and per-cohort effects) with the event study, refutations, balance, PPC and the ROI.
+    `cost`: a Complete Journey campaign's cost breakdown (mailers + coupon discounts), used when no
+    total cost was given."""
     opt = options or DiDOptions()
-    sampler = sampler or SamplerSettings()
-    t0 = time.perf_counter()
+    parts = Parts()
     groups = cohorts(panel, pre_periods=opt.pre_periods)
-    post = _posterior(groups, opt, sampler)
-    method_kind = "monte-carlo" if post.idata is None else "mcmc"
+    post = _posterior(groups, opt)
+    method = "monte-carlo" if post.idata is None else "mcmc"
+    _effects(panel, groups, post, opt, parts, method)
+    es = event_study(
+        panel, groups[0], leads=opt.leads, tolerance=opt.lead_tolerance, seed=opt.sampler.seed, hdi_prob=opt.hdi_prob
+    )
+    _design_checks(panel, groups, es, opt, parts)
+    total_cost = opt.cost if opt.cost is not None else (cost["total"] if cost else None)
+    if cost and opt.cost is None:
+        parts.notes.append(
+            f"cost = mailers {cost['mailers']:,.2f} + coupon discounts used {cost['coupon_discounts']:,.2f}"
+            f" = {cost['total']:,.2f} ({cost['recipients']:,.0f} recipient households)"
+        )
+    pre_mean = float(np.mean([panel.outcome[c.treated_units, : c.start].mean() for c in groups]))
+    roi, decision = _money_and_decision(
+        post.att,
+        post.weights.sum(),
+        pre_mean=pre_mean,
+        cost=total_cost,
+        opt=opt,
+        method=method,
+        ship_label="effective: repeat the campaign",
+        reject_label="not effective: do not repeat",
+    )
+    diagnostics = _diagnostics(post, opt)
+    parts.extra["cohorts"] = parts.tables["cohorts"].to_dict("records")
+    incremental = roi.draws["incremental_revenue"]
+    att = parts.estimates["att"]
+    lift = LiftTest(
+        att.mean,
+        att.sd,
+        float(post.weights.sum()),
+        "treated unit-period",
+        float(incremental.mean()),
+        float(incremental.std()),
+        label=f"periods {panel.periods[groups[0].start]}..{panel.periods[groups[-1].end]}",
+    )
+    return parts.result(
+        "did",
+        f"Difference-in-differences: {panel.outcome_name}",
+        decision,
+        diagnostics,
+        roi=roi,
+        posterior=_posterior_tree(post, es),
+        sampled=post.idata,
+        lift_test=lift,
+    )
+
+
+def _effects(panel: Panel, groups, post: DiDPosterior, opt: DiDOptions, parts: Parts, method: str) -> None:
+    """ATT and cohort effects; with one cohort, the two-way fixed-effects estimate beside it."""
     # MCMC draws keep their (chain, draw) shape so each estimate's Monte-Carlo error uses its ESS
     chains = post.idata["posterior"].sizes["chain"] if post.idata is not None else 1
-    estimates = {"att": from_draws(post.att.reshape(chains, -1), method=method_kind, hdi_prob=opt.hdi_prob)}
+    parts.estimates["att"] = from_draws(post.att.reshape(chains, -1), method=method, hdi_prob=opt.hdi_prob)
     if len(groups) > 1:
         for k, c in enumerate(groups):
-            estimates[f"att_cohort_{c.label}"] = from_draws(
-                post.cohort_effects[:, k].reshape(chains, -1), method=method_kind, hdi_prob=opt.hdi_prob
+            parts.estimates[f"att_cohort_{c.label}"] = from_draws(
+                post.cohort_effects[:, k].reshape(chains, -1), method=method, hdi_prob=opt.hdi_prob
             )
-    tables = {"cohorts": cohort_table(groups, post, opt.hdi_prob)}
-    notes = [
+    parts.tables["cohorts"] = cohort_table(groups, post, opt.hdi_prob)
+    parts.notes.append(
         f"model: {post.method}; household and period effects removed exactly by unit-level post-minus-pre "
         "contrasts against never- or not-yet-treated controls (honest under any within-unit correlation)"
-    ]
-    checks: list[Check] = []
-    figures = {}
-
-    if len(groups) == 1:
-        beta, se = within_estimator(_single_window(panel, groups[0], opt.pre_periods))
-        att = estimates["att"]
-        tables["reference"] = pd.DataFrame(
-            {"estimate": [att.mean, beta], "sd / s.e.": [att.sd, se]},
-            index=["posterior (this model)", "two-way fixed effects, household-clustered s.e."],
-        ).rename_axis("method")
-        notes.append(
-            f"reference: within estimator {beta:.4g} (clustered s.e. {se:.3g}); posterior mean {att.mean:.4g}"
-            f" (sd {att.sd:.3g}): difference {(att.mean - beta) / se:+.2f} s.e."
-        )
-
-    es = event_study(
-        panel, groups[0], leads=opt.leads, tolerance=opt.lead_tolerance, seed=sampler.seed, hdi_prob=opt.hdi_prob
     )
-    tables["event study"] = es.table
     if len(groups) > 1:
-        notes.append(
+        return
+    beta, se = within_estimator(_single_window(panel, groups[0], opt.pre_periods))
+    att = parts.estimates["att"]
+    parts.tables["reference"] = pd.DataFrame(
+        {"estimate": [att.mean, beta], "sd / s.e.": [att.sd, se]},
+        index=["posterior (this model)", "two-way fixed effects, household-clustered s.e."],
+    ).rename_axis("method")
+    parts.notes.append(
+        f"reference: within estimator {beta:.4g} (clustered s.e. {se:.3g}); posterior mean {att.mean:.4g}"
+        f" (sd {att.sd:.3g}): difference {(att.mean - beta) / se:+.2f} s.e."
+    )
+
+
+def _design_checks(panel: Panel, groups, es, opt: DiDOptions, parts: Parts) -> None:
+    """Event study (pre-trends), refutations, balance and the predictive check."""
+    parts.tables["event study"] = es.table
+    if len(groups) > 1:
+        parts.notes.append(
             f"event study and placebo start date: the first cohort (periods {groups[0].label}); every "
             "cohort's own effect is in the cohorts table"
         )
-    figures["Event study (leads = parallel-trends check)"] = partial(plots.event_study, es)
-    if np.isfinite(es.prob_leads_within_tolerance):
-        checks.append(
-            Check(
-                "parallel pre-trends (event-study leads)",
-                es.prob_leads_within_tolerance >= 0.5,
-                f"P(all {int((es.event_times < -1).sum())} leads within +-{es.tolerance:.3g}) = "
-                f"{es.prob_leads_within_tolerance:.3f}",
-                {"prob": es.prob_leads_within_tolerance, "tolerance": es.tolerance},
-            )
-        )
+    parts.figure("Event study (leads = parallel-trends check)", partial(plots.event_study, es))
+    if np.isfinite(es.zero_tail_prob):
+        parts.checks.append(_pretrend_check(es))
     if opt.refutations:
-        checks += _refutations(panel, groups, opt, sampler)
-    tables["pre-period balance"] = _balance(panel, groups[0])
-    ppc = predictive_check(groups, seed=sampler.seed)
-    tables["posterior predictive check"] = ppc
-    figures["Posterior predictive check: unit contrasts"] = partial(plots.contrast_ppc, groups[0])
+        parts.checks.extend(_refutations(panel, groups, opt))
+    parts.tables["pre-period balance"] = _balance(panel, groups[0])
+    ppc = predictive_check(groups, seed=opt.sampler.seed)
+    parts.tables["posterior predictive check"] = ppc
+    parts.figure("Posterior predictive check: unit contrasts", partial(plots.contrast_ppc, groups[0]))
     extreme = ppc[(ppc["p_value"] < 0.005) | (ppc["p_value"] > 0.995)]
-    checks.append(
+    parts.checks.append(
         Check(
             "posterior predictive check (Gaussian contrasts)",
             extreme.empty,
@@ -136,31 +149,42 @@ def analyze(
             + ", ".join(f"{r.group} {r.statistic}" for r in extreme.itertuples())
             + " (heavy tails: the mean effect stays unbiased, but consider --likelihood student-t for a robust view)",
             {"n_extreme": len(extreme)},
+            next_step="refit with --likelihood student-t and compare",
         )
     )
 
-    pre_mean = float(np.mean([panel.outcome[c.treated_units, : c.start].mean() for c in groups]))
-    roi, decision = _money_and_decision(
-        post.att,
-        post.weights.sum(),
-        pre_mean=pre_mean,
-        cost=opt.cost,
-        opt=opt,
-        method=method_kind,
-        ship_label="effective: repeat the campaign",
-        reject_label="not effective: do not repeat",
-    )
-    incremental = roi.draws["incremental_revenue"]
 
-    if post.idata is not None:
-        diagnostics = diag.diagnose(
-            post.idata,
-            ["effect", "control_mean", "sigma", "nu"],
-            opt.thresholds,
-            method=f"NUTS ({sampler.sampler}), Student-t contrasts",
-        )
-    else:
-        diagnostics = diag.exact("exact conjugate posterior, independent draws (nothing to converge)")
+def _pretrend_check(es) -> Check:
+    """Gating: DiD identifies the effect only under parallel trends; leads far from zero say the treated
+    units were already moving apart before treatment, so the ATT mixes that drift with the effect."""
+    n_leads = int((es.event_times < -1).sum())
+    ok = es.zero_tail_prob >= PRETREND_TAIL
+    return Check(
+        "parallel pre-trends (event-study leads)",
+        ok,
+        f"'no pre-trend' {'lies inside' if ok else 'lies OUTSIDE'} the joint posterior region of the {n_leads} leads "
+        f"(posterior tail probability {es.zero_tail_prob:.3f}; fails below {PRETREND_TAIL}); "
+        f"P(all leads within +-{es.tolerance:.3g}) = {es.prob_leads_within_tolerance:.3f}",
+        {"zero_tail_prob": es.zero_tail_prob, "prob": es.prob_leads_within_tolerance, "tolerance": es.tolerance},
+        gating=True,
+        next_step="the treated and control units trend apart before treatment: choose controls that match the "
+        "treated units' pre-period trend (matching, synthetic control), model the trend explicitly, or "
+        "shorten the pre-period to the weeks where the leads are flat; do not read the ATT as causal",
+    )
+
+
+def _diagnostics(post: DiDPosterior, opt: DiDOptions):
+    if post.idata is None:
+        return diag.exact("exact conjugate posterior, independent draws (nothing to converge)")
+    return diag.diagnose(
+        post.idata,
+        ["effect", "control_mean", "sigma", "nu"],
+        opt.thresholds,
+        method=f"NUTS ({opt.sampler.sampler}), Student-t contrasts",
+    )
+
+
+def _posterior_tree(post: DiDPosterior, es) -> xr.DataTree:
     tree = xr.DataTree.from_dict(
         {
             "posterior": xr.Dataset(
@@ -177,32 +201,7 @@ def analyze(
     )
     if post.idata is not None:
         tree["student_t"] = post.idata
-    ate = estimates["att"]
-    lift = {
-        "effect_per_unit_period": ate.mean,
-        "sd": ate.sd,
-        "treated_unit_periods": float(post.weights.sum()),
-        "incremental_total": float(incremental.mean()),
-        "incremental_total_sd": float(incremental.std()),
-        "periods": [str(panel.periods[groups[0].start]), str(panel.periods[groups[-1].end])],
-    }
-    return Result(
-        kind="did",
-        title=title or f"Difference-in-differences: {panel.outcome_name}",
-        decision=decision,
-        estimates=estimates,
-        diagnostics=diagnostics,
-        checks=checks,
-        roi=roi,
-        posterior=tree,
-        sampled=post.idata,
-        tables=tables,
-        figures=figures,
-        notes=notes,
-        extra={"lift_test": lift, "cohorts": tables["cohorts"].to_dict("records")},
-        inputs=dict(inputs or {}) | {"seed": sampler.seed},
-        timings={"total_s": time.perf_counter() - t0},
-    )
+    return tree
 
 
 def _money_and_decision(
@@ -219,7 +218,7 @@ def _money_and_decision(
     """Incremental outcome = ATT x treated unit-periods, draw by draw; ROI; the decision on the ATT, with the
     threshold of caring relative to the treated units' pre-period mean outcome."""
     rule = replace(opt.rule, threshold_of_caring=opt.threshold * abs(pre_mean))
-    roi = summarise_roi(att * unit_periods, Business(margin_rate=opt.margin_rate, cost=cost), rule, method=method)
+    roi = summarise_roi(att * unit_periods, replace(opt.business, cost=cost), rule, method=method)
     decision = decide_from_draws(
         att,
         rule,
@@ -238,8 +237,12 @@ def _single_window(panel: Panel, cohort, pre_periods: int | None) -> Panel:
     return Panel(panel.outcome[:, cols], panel.treated[:, cols], panel.units, panel.periods[cols])
 
 
-def _refutations(panel: Panel, groups, opt: DiDOptions, sampler: SamplerSettings) -> list[Check]:
-    """Placebo start dates in the pre-period, permuted treated sets, leave-one-period-out stability."""
+def _refutations(panel: Panel, groups, opt: DiDOptions) -> list[Check]:
+    """Placebo start dates in the pre-period, permuted treated sets, leave-one-period-out stability.
+
+    The placebo checks gate: an 'effect' where there was no treatment means the design, not the campaign,
+    moves the outcome. Leave-one-period-out stability only informs."""
+    sampler = opt.sampler
     checks = []
     first = groups[0]
     length = first.end - first.start + 1
@@ -249,14 +252,12 @@ def _refutations(panel: Panel, groups, opt: DiDOptions, sampler: SamplerSettings
         placebo = Panel(
             panel.outcome[:, : first.start], fake[:, : first.start], panel.units, panel.periods[: first.start]
         )
-        checks.append(_near_zero("placebo start date (pre-period)", placebo, opt, sampler))
+        checks.append(_near_zero("placebo start date (pre-period)", placebo, opt))
     rng = np.random.default_rng(sampler.seed + 7)
     shuffled = panel.treated.copy()
     shuffled[rng.permutation(len(panel.units))] = panel.treated
     checks.append(
-        _near_zero(
-            "placebo: permuted treated units", Panel(panel.outcome, shuffled, panel.units, panel.periods), opt, sampler
-        )
+        _near_zero("placebo: permuted treated units", Panel(panel.outcome, shuffled, panel.units, panel.periods), opt)
     )
     base = posterior_gaussian(groups, draws=2000, seed=sampler.seed).att
     means = []
@@ -282,8 +283,8 @@ def _refutations(panel: Panel, groups, opt: DiDOptions, sampler: SamplerSettings
     return checks
 
 
-def _near_zero(name: str, panel: Panel, opt: DiDOptions, sampler: SamplerSettings) -> Check:
-    att = posterior_gaussian(cohorts(panel, pre_periods=opt.pre_periods), draws=4000, seed=sampler.seed).att
+def _near_zero(name: str, panel: Panel, opt: DiDOptions) -> Check:
+    att = posterior_gaussian(cohorts(panel, pre_periods=opt.pre_periods), draws=4000, seed=opt.sampler.seed).att
     est = from_draws(att, method="monte-carlo", hdi_prob=opt.hdi_prob)
     ok = est.hdi_low <= 0 <= est.hdi_high
     return Check(
@@ -292,19 +293,14 @@ def _near_zero(name: str, panel: Panel, opt: DiDOptions, sampler: SamplerSetting
         f"effect {est.mean:.4g}, {opt.hdi_prob:.0%} HDI [{est.hdi_low:.4g}, {est.hdi_high:.4g}]"
         + (" covers 0" if ok else " excludes 0: the design may be confounded"),
         {"mean": est.mean, "hdi_low": est.hdi_low, "hdi_high": est.hdi_high},
+        gating=True,
+        next_step="an effect appears where there was no treatment: the treated units differ from the controls "
+        "in ways the design does not remove (targeting on past spend, mean reversion); compare with controls "
+        "matched on pre-period spend or a design that models the selection",
     )
 
 
-def analyze_campaigns(
-    tables: dict,
-    options: DiDOptions | None = None,
-    sampler: SamplerSettings | None = None,
-    *,
-    pre_weeks: int = 8,
-    inputs: dict | None = None,
-    title: str | None = None,
-    mailer_cost_per_household: float | None = None,
-) -> Result:
+def analyze_campaigns(tables: dict, options: DiDOptions | None = None) -> Result:
     """All Complete Journey campaigns, partially pooled within and across types (see did.campaigns).
 
     With `mailer_cost_per_household`, the cost is mailers plus coupon discounts used, summed over the
@@ -312,47 +308,19 @@ def analyze_campaigns(
     from bayescausal.did.campaigns import campaign_contrasts, fit_pooled
 
     opt = options or DiDOptions()
-    sampler = sampler or SamplerSettings()
-    t0 = time.perf_counter()
-    contrasts = campaign_contrasts(tables, pre_weeks=pre_weeks)
+    parts = Parts()
+    contrasts = campaign_contrasts(tables, pre_weeks=opt.pre_weeks)
     used = contrasts[contrasts["skipped"] == ""].reset_index(drop=True)
-    idata = fit_pooled(contrasts, sampler)
-    post = idata["posterior"]
-    by_chain = post["campaign_effect"].transpose("chain", "draw", "campaign").values
+    idata = fit_pooled(contrasts, opt.sampler)
     weights = used["treated_unit_periods"].to_numpy(float)
-    att_by_chain = by_chain @ (weights / weights.sum())  # (chain, draw): keeps the ESS-based MCSE honest
-    estimates = {"att": from_draws(att_by_chain, hdi_prob=opt.hdi_prob)}
-    for k, campaign in enumerate(used["campaign"]):
-        estimates[f"att_campaign_{campaign}"] = from_draws(by_chain[..., k], hdi_prob=opt.hdi_prob)
-    effect = by_chain.reshape(-1, by_chain.shape[-1])
-    att = att_by_chain.ravel()
-    for t in post["type"].values:
-        estimates[f"att_type_{t}"] = from_draws(post["type_effect"].sel(type=t).values, hdi_prob=opt.hdi_prob)
-    table = contrasts.copy()
-    pooled = {
-        str(c): (effect[:, k].mean(), *hdi_from_draws(effect[:, k], opt.hdi_prob))
-        for k, c in enumerate(used["campaign"])
-    }
-    for i, col in enumerate(("pooled_mean", "pooled_hdi_low", "pooled_hdi_high")):
-        table[col] = table["campaign"].astype(str).map(lambda c, i=i: pooled.get(c, (np.nan,) * 3)[i])
+    att = _campaign_estimates(idata, used, contrasts, weights, opt, parts)
     diagnostics = diag.diagnose(
         idata,
         ["overall", "sigma_type", "sigma_campaign", "type_effect", "campaign_effect"],
         opt.thresholds,
-        method=f"NUTS ({sampler.sampler}), campaign hierarchy",
+        method=f"NUTS ({opt.sampler.sampler}), campaign hierarchy",
     )
-    cost = opt.cost
-    cost_note = None
-    if cost is None and mailer_cost_per_household is not None:
-        from bayescausal.did.panel import campaign_cost
-
-        parts = [campaign_cost(tables, int(c), per_household=mailer_cost_per_household) for c in used["campaign"]]
-        cost = sum(p["total"] for p in parts)
-        cost_note = (
-            f"cost of the {len(parts)} campaigns analysed = mailers "
-            f"{sum(p['mailers'] for p in parts):,.2f} + coupon discounts used "
-            f"{sum(p['coupon_discounts'] for p in parts):,.2f} = {cost:,.2f}"
-        )
+    cost = opt.cost if opt.cost is not None else _campaigns_cost(tables, used, opt, parts)
     pre_mean = float(np.average(used["treated_pre_mean"], weights=weights))
     roi, decision = _money_and_decision(
         att,
@@ -364,34 +332,69 @@ def analyze_campaigns(
         ship_label="campaigns pay: keep running them",
         reject_label="campaigns do not pay: cut or redesign",
     )
-    skipped = contrasts[contrasts["skipped"] != ""]
-    notes = [
+    parts.notes[:0] = [
         "each campaign: household post-minus-pre contrasts (pre-period "
-        f"{pre_weeks} weeks), recipients vs households never or not yet treated by any campaign; its effect "
+        f"{opt.pre_weeks} weeks), recipients vs households never or not yet treated by any campaign; its effect "
         "enters the hierarchy as a normal likelihood with the contrast's standard error",
         "pooling: campaign effect ~ N(type mean, sigma_campaign), type mean ~ N(overall, sigma_type), non-centred",
         "overall ATT = campaign effects weighted by treated household-weeks, draw by draw",
     ]
-    if cost_note:
-        notes.append(cost_note)
+    skipped = contrasts[contrasts["skipped"] != ""]
     if len(skipped):
-        notes.append("skipped: " + "; ".join(f"campaign {r.campaign} ({r.skipped})" for r in skipped.itertuples()))
-    return Result(
-        kind="did",
-        title=title or "All campaigns, partially pooled by type",
-        decision=decision,
-        estimates=estimates,
-        diagnostics=diagnostics,
-        roi=roi,
-        posterior=idata,
-        sampled=idata,
-        tables={"campaigns": table},
-        figures={"Campaign effects: raw vs pooled": partial(plots.campaign_forest, table)},
-        notes=notes,
-        extra={"campaigns": table.to_dict("records")},
-        inputs=dict(inputs or {}) | {"seed": sampler.seed},
-        timings={"total_s": time.perf_counter() - t0},
+        parts.notes.append(
+            "skipped: " + "; ".join(f"campaign {r.campaign} ({r.skipped})" for r in skipped.itertuples())
+        )
+    incremental = roi.draws["incremental_revenue"]
+    overall = parts.estimates["att"]
+    lift = LiftTest(
+        overall.mean,
+        overall.sd,
+        float(weights.sum()),
+        "treated unit-period",
+        float(incremental.mean()),
+        float(incremental.std()),
+        label=f"{len(used)} campaigns",
     )
+    title = "All campaigns, partially pooled by type"
+    return parts.result("did", title, decision, diagnostics, roi=roi, posterior=idata, sampled=idata, lift_test=lift)
+
+
+def _campaign_estimates(idata, used, contrasts, weights, opt: DiDOptions, parts: Parts) -> np.ndarray:
+    """Overall, per-campaign and per-type effects; the campaigns table with raw and pooled effects."""
+    post = idata["posterior"]
+    by_chain = post["campaign_effect"].transpose("chain", "draw", "campaign").values
+    att_by_chain = by_chain @ (weights / weights.sum())  # (chain, draw): keeps the ESS-based MCSE honest
+    parts.estimates["att"] = from_draws(att_by_chain, hdi_prob=opt.hdi_prob)
+    for k, campaign in enumerate(used["campaign"]):
+        parts.estimates[f"att_campaign_{campaign}"] = from_draws(by_chain[..., k], hdi_prob=opt.hdi_prob)
+    for t in post["type"].values:
+        parts.estimates[f"att_type_{t}"] = from_draws(post["type_effect"].sel(type=t).values, hdi_prob=opt.hdi_prob)
+    effect = by_chain.reshape(-1, by_chain.shape[-1])
+    table = contrasts.copy()
+    pooled = {
+        str(c): (effect[:, k].mean(), *hdi_from_draws(effect[:, k], opt.hdi_prob))
+        for k, c in enumerate(used["campaign"])
+    }
+    for i, col in enumerate(("pooled_mean", "pooled_hdi_low", "pooled_hdi_high")):
+        table[col] = table["campaign"].astype(str).map(lambda c, i=i: pooled.get(c, (np.nan,) * 3)[i])
+    parts.tables["campaigns"] = table
+    parts.extra["campaigns"] = table.to_dict("records")
+    parts.figure("Campaign effects: raw vs pooled", partial(plots.campaign_forest, table))
+    return att_by_chain.ravel()
+
+
+def _campaigns_cost(tables, used, opt: DiDOptions, parts: Parts) -> float | None:
+    if opt.mailer_cost_per_household is None:
+        return None
+    from bayescausal.data.complete_journey import campaign_cost
+
+    costs = [campaign_cost(tables, int(c), per_household=opt.mailer_cost_per_household) for c in used["campaign"]]
+    total = sum(p["total"] for p in costs)
+    parts.notes.append(
+        f"cost of the {len(costs)} campaigns analysed = mailers {sum(p['mailers'] for p in costs):,.2f} + coupon "
+        f"discounts used {sum(p['coupon_discounts'] for p in costs):,.2f} = {total:,.2f}"
+    )
+    return total
 
 
 def _balance(panel: Panel, cohort) -> pd.DataFrame:

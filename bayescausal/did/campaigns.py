@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bayescausal.did.panel import campaign_weeks
+from bayescausal.data.complete_journey import campaign_weeks
 from bayescausal.sampling import SamplerSettings, sample
 
 

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from bayescausal.data.panel import Panel
 from bayescausal.did.model import Cohort
-from bayescausal.did.panel import Panel
 from bayescausal.errors import DataError
 from bayescausal.estimates import hdi_from_draws
 
@@ -27,6 +27,21 @@ class EventStudy:
     table: pd.DataFrame
     prob_leads_within_tolerance: float
     tolerance: float
+    zero_tail_prob: float  # posterior tail probability of "no pre-trend" in the leads' joint region
+
+
+def zero_tail_probability(draws: np.ndarray) -> float:
+    """Share of posterior draws farther (Mahalanobis) from the posterior mean than the zero vector is:
+    a joint, calibrated measure of whether "all leads are zero" is plausible (uniform under no pre-trend),
+    which, unlike a product of per-lead checks, does not fail more often as leads are added."""
+    if draws.shape[1] == 0:
+        return float("nan")
+    centred = draws - draws.mean(axis=0)
+    precision = np.linalg.pinv(np.atleast_2d(np.cov(centred, rowvar=False)))
+    mean = draws.mean(axis=0)
+    d_zero = float(mean @ precision @ mean)
+    d_draws = np.einsum("di,ij,dj->d", centred, precision, centred)
+    return float(np.mean(d_draws >= d_zero))
 
 
 def _mean_vector_draws(x: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -86,4 +101,5 @@ def event_study(
                 "kind": "lead" if ev < -1 else "lag",
             }
         )
-    return EventStudy(e, effect, pd.DataFrame(rows), float(within), float(tolerance))
+    tail = zero_tail_probability(effect[:, lead_cols])
+    return EventStudy(e, effect, pd.DataFrame(rows), float(within), float(tolerance), tail)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bayescausal.did.panel import Panel
+from bayescausal.data.panel import Panel
 from bayescausal.errors import DataError
 from bayescausal.sampling import SamplerSettings, sample
 

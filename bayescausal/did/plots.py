@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bayescausal.report.style import new_figure
+from bayescausal.style import new_figure
 
 
 def event_study(es):

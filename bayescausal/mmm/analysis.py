@@ -18,12 +18,13 @@ import pandas as pd
 import xarray as xr
 
 from bayescausal import diagnostics as diag
+from bayescausal.data.weekly import SPREADS, MMMData
 from bayescausal.estimates import from_draws
 from bayescausal.mmm import model as mm
 from bayescausal.mmm import plots
-from bayescausal.mmm.data import SPREADS, MMMData
-from bayescausal.result import Check, Result
-from bayescausal.roi import Business, DecisionRule, decide_from_draws, summarise_roi
+from bayescausal.mmm.options import MMMOptions
+from bayescausal.result import Check, Parts, Result
+from bayescausal.roi import Business, decide_from_draws, summarise_roi
 
 
 def _quiet(_: str) -> None:
@@ -77,7 +78,7 @@ def _samples(da: xr.DataArray, n: int) -> np.ndarray:
     return da.transpose("sample", ...).values.reshape(-1, n)
 
 
-def _plan(mmm, data: MMMData, opt: mm.MMMOptions) -> dict:
+def _plan(mmm, data: MMMData, opt: MMMOptions) -> dict:
     """Optimise next `plan_weeks` of spend under a total-budget constraint and score both plans. With product
     groups the optimizer may split a channel differently by group; the table shows each channel's average,
     since national media cannot be bought per product group."""
@@ -124,7 +125,7 @@ def _plan(mmm, data: MMMData, opt: mm.MMMOptions) -> dict:
     }
 
 
-def _holdout(data: MMMData, opt: mm.MMMOptions) -> dict | None:
+def _holdout(data: MMMData, opt: MMMOptions) -> dict | None:
     """Refit without the final weeks and score the predictions of those weeks."""
     dates = np.sort(data.frame["date"].unique())
     h = opt.holdout_weeks
@@ -245,54 +246,76 @@ def _roas_table(estimates: dict, channels: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def analyze(
-    data: MMMData,
-    options: mm.MMMOptions | None = None,
-    *,
-    rule: DecisionRule | None = None,
-    thresholds: diag.Thresholds | None = None,
-    inputs: dict | None = None,
-    title: str | None = None,
-    progress=_quiet,
-) -> Result:
-    opt = options or mm.MMMOptions()
-    rule = rule or DecisionRule()
-    t0 = time.perf_counter()
-    seed = opt.sampler.seed
+def analyze(data: MMMData, options: MMMOptions | None = None, *, progress=_quiet) -> Result:
+    """Fit, diagnose, check, value every channel and score the optimizer's plan (see the module docstring)."""
+    opt = options or MMMOptions()
+    parts = Parts()
     progress(f"fitting the MMM ({len(data.channels)} channels, {data.frame['date'].nunique()} weeks) with NUTS")
+    t0 = time.perf_counter()
     mmm, X, y = mm.fit(data, opt, lift_tests=opt.lift_tests)
-    timings = {"fit_seconds": time.perf_counter() - t0}
-    idata = mmm.idata
+    parts.timings["fit_s"] = time.perf_counter() - t0
     free = [v.name for v in mmm.model.free_RVs]
-    diagnostics = diag.diagnose(idata, free, thresholds, method=f"NUTS ({opt.sampler.sampler}) via pymc-marketing")
-
+    diagnostics = diag.diagnose(
+        mmm.idata, free, opt.thresholds, method=f"NUTS ({opt.sampler.sampler}) via pymc-marketing"
+    )
     progress("ROAS, contributions and response curves")
+    roas, mroas = _channel_estimates(mmm, data, opt, parts)
+    progress("budget reallocation (pymc-marketing optimizer)")
+    plan = _plan(mmm, data, opt)
+    roi, decision = _plan_decision(plan, data, opt, parts)
+    checks, ppc = _predictive_checks(mmm, X, y, data, opt.sampler.seed)
+    parts.checks.extend(checks)
+    if (loo := _loo(mmm)) is not None:
+        parts.checks.append(loo)
+    parts.checks.append(_optimizer_check(plan))
+    parts.figure("Posterior predictive check", partial(plots.fit_band, ppc))
+    _model_notes(data, opt, parts)
+    progress("out-of-sample check on the final weeks (refit)")
+    _holdout_check(data, opt, parts)
+    _refits(data, opt, roas, parts, progress)
+    posterior = xr.DataTree.from_dict(
+        {
+            "posterior": mmm.idata["posterior"].to_dataset()[free],
+            "roas": xr.Dataset({"roas": roas, "marginal_roas": mroas}),
+            "plan": xr.Dataset({"incremental_revenue": (("sample",), plan["gain"])}),
+        }
+    )
+    parts.inputs |= {"source": data.source, "weeks": int(data.frame["date"].nunique())}
+    title = f"Marketing mix: {data.target} on {len(data.channels)} channels"
+    return parts.result("mmm", title, decision, diagnostics, roi=roi, posterior=posterior, sampled=mmm.idata)
+
+
+def _channel_estimates(mmm, data: MMMData, opt: MMMOptions, parts: Parts):
+    """ROAS, marginal ROAS and contribution shares per channel; contributions and response curves."""
     roas, mroas = channel_roas(mmm)
-    estimates = {}
     for c in data.channels:
-        estimates[f"roas_{c}"] = from_draws(roas.sel(channel=c).transpose("chain", "draw").values)
+        parts.estimates[f"roas_{c}"] = from_draws(roas.sel(channel=c).transpose("chain", "draw").values)
     for c in data.channels:
-        estimates[f"mroas_{c}"] = from_draws(mroas.sel(channel=c).transpose("chain", "draw").values)
+        parts.estimates[f"mroas_{c}"] = from_draws(mroas.sel(channel=c).transpose("chain", "draw").values)
     contrib = contributions(mmm)
     totals = contrib.sum("date")
     shares = totals / totals.sum("channel")
     for c in data.channels:
-        estimates[f"share_{c}"] = from_draws(shares.sel(channel=c).transpose("chain", "draw").values, signed=False)
-    curves = response_curves(mmm, opt.response_points, seed=seed)
-    spend_totals = (
-        data.frame.groupby("date")[data.channels].first().sum() if data.group else data.frame[data.channels].sum()
-    )
+        share = shares.sel(channel=c).transpose("chain", "draw").values
+        parts.estimates[f"share_{c}"] = from_draws(share, signed=False)
+    curves = response_curves(mmm, opt.response_points, seed=opt.sampler.seed)
+    weekly = data.frame.groupby("date")[data.channels].first() if data.group else data.frame[data.channels]
+    parts.tables["ROAS and marginal ROAS by channel"] = _roas_table(parts.estimates, data.channels)
+    parts.figure("ROAS posterior by channel", partial(plots.roas_forest, roas, mroas))
+    parts.figure("Contributions over time (posterior mean)", partial(plots.contributions_over_time, contrib, data))
+    parts.figure("Response curves (94% bands)", partial(plots.response_curves, curves, weekly.sum()))
+    return roas, mroas
 
-    progress("budget reallocation (pymc-marketing optimizer)")
-    plan = _plan(mmm, data, opt)
+
+def _plan_decision(plan: dict, data: MMMData, opt: MMMOptions, parts: Parts):
+    """The plan's incremental revenue posterior against the current plan, and the decision on it."""
     gain = plan["gain"]
-    g = from_draws(gain, method="monte-carlo")
-    estimates["plan_incremental_revenue"] = g
-    roi = summarise_roi(gain, Business(margin_rate=opt.margin_rate), rule, method="monte-carlo")
+    parts.estimates["plan_incremental_revenue"] = from_draws(gain, method="monte-carlo")
+    roi = summarise_roi(gain, Business(margin_rate=opt.margin_rate), opt.rule, method="monte-carlo")
     # threshold of caring: as set, or 1% of the current plan's expected media contribution (margin applied)
-    stake = abs(plan["current_response"]) * opt.margin_rate
+    rule = opt.rule
     if rule.threshold_of_caring == 0:
-        rule = replace(rule, threshold_of_caring=0.01 * stake)
+        rule = replace(rule, threshold_of_caring=0.01 * abs(plan["current_response"]) * opt.margin_rate)
     decision = decide_from_draws(
         gain * opt.margin_rate,
         rule,
@@ -301,117 +324,101 @@ def analyze(
         units=" (crores)" if data.spread else "",
     )
     decision.criteria |= {"plan_weeks": plan["weeks"], "weekly_budget": plan["total"]}
+    parts.tables[f"budget plan ({plan['weeks']} weeks, {plan['total']:.4g} per week)"] = plan["table"]
+    parts.figure("Budget plan: optimised against current", partial(plots.plan_bars, plan["table"], gain), "decision")
+    return roi, decision
 
-    checks, ppc = _predictive_checks(mmm, X, y, data, seed)
-    if (loo := _loo(mmm)) is not None:
-        checks.append(loo)
-    checks.append(
-        Check(
-            "budget optimizer converged",
-            plan["converged"],
-            f"SLSQP {'converged' if plan['converged'] else 'did NOT converge'} for the weeks "
-            f"{plan['window'][0]}..{plan['window'][1]}",
-        )
+
+def _optimizer_check(plan: dict) -> Check:
+    return Check(
+        "budget optimizer converged",
+        plan["converged"],
+        f"SLSQP {'converged' if plan['converged'] else 'did NOT converge'} for the weeks "
+        f"{plan['window'][0]}..{plan['window'][1]}",
+        next_step="rerun with wider or narrower --bounds, or a shorter --plan-weeks",
     )
-    tables = {
-        "ROAS and marginal ROAS by channel": _roas_table(estimates, data.channels),
-        f"budget plan ({plan['weeks']} weeks, {plan['total']:.4g} per week)": plan["table"],
-    }
-    figures = {
-        "ROAS posterior by channel": partial(plots.roas_forest, roas, mroas),
-        "Contributions over time (posterior mean)": partial(plots.contributions_over_time, contrib, data),
-        "Response curves (94% bands)": partial(plots.response_curves, curves, spend_totals),
-        "Budget plan: optimised against current": partial(plots.plan_bars, plan["table"], gain),
-        "Posterior predictive check": partial(plots.fit_band, ppc),
-    }
-    notes = list(data.notes) + [
+
+
+def _model_notes(data: MMMData, opt: MMMOptions, parts: Parts) -> None:
+    parts.notes[:0] = list(data.notes) + [
         f"model: pymc-marketing MMM, geometric adstock (l_max {opt.l_max}) then logistic saturation"
         + (", channel effects partially pooled across groups" if data.group and opt.pooled else "")
         + f"; controls {', '.join(data.controls) or 'none'}"
     ]
     if data.group:
-        notes.append(
+        parts.notes.append(
             "ROAS counts only the sales modelled here (the chosen groups), against the whole national spend of "
             "each channel: a channel that pays back across the full catalogue can look weak on a few groups"
         )
 
-    progress("out-of-sample check on the final weeks (refit)")
-    hold = _holdout(data, opt)
-    if hold is not None:
-        checks.append(
-            Check(
-                f"out-of-sample: last {hold['weeks']} weeks",
-                hold["coverage"] >= 0.75,
-                f"94% predictive intervals cover {hold['coverage']:.0%} of held-out weeks; MAPE {hold['mape']:.1%}, "
-                f"CRPS {hold['crps']:.4g}",
-                {k: hold[k] for k in ("coverage", "mape", "crps")},
-            )
-        )
-        figures["Out-of-sample: held-out final weeks"] = partial(plots.holdout, hold)
 
+def _holdout_check(data: MMMData, opt: MMMOptions, parts: Parts) -> None:
+    """Gating: a model that cannot predict the weeks it did not see cannot be trusted to say what a
+    different budget would do (the plan is exactly such a prediction)."""
+    hold = _holdout(data, opt)
+    if hold is None:
+        return
+    parts.checks.append(
+        Check(
+            f"out-of-sample: last {hold['weeks']} weeks",
+            hold["coverage"] >= 0.75,
+            f"94% predictive intervals cover {hold['coverage']:.0%} of held-out weeks; MAPE {hold['mape']:.1%}, "
+            f"CRPS {hold['crps']:.4g}",
+            {k: hold[k] for k in ("coverage", "mape", "crps")},
+            gating=True,
+            next_step="the model does not predict unseen weeks: add the controls that explain the level (price, "
+            "distribution, promotions), a time-varying baseline, or more history before acting on the plan",
+        )
+    )
+    parts.figure("Out-of-sample: held-out final weeks", partial(plots.holdout, hold))
+
+
+def _refits(data: MMMData, opt: MMMOptions, roas, parts: Parts, progress) -> None:
+    """Calibration against lift tests, sensitivity to the spreading rule, identifiability (each a refit)."""
     if opt.lift_tests:
         progress("refit without the lift tests to show what calibration changed")
         plain, _, _ = mm.fit(data, opt)
         before, _ = channel_roas(plain)
-        tables["calibration: ROAS with and without lift tests"] = _calibration_table(before, roas, opt.lift_tests)
-        figures["Calibration: ROAS before and after lift tests"] = partial(plots.calibration, before, roas)
-
+        parts.tables["calibration: ROAS with and without lift tests"] = _calibration_table(before, roas, opt.lift_tests)
+        parts.figure("Calibration: ROAS before and after lift tests", partial(plots.calibration, before, roas))
     if data.respread is not None and opt.spread_sensitivity and data.spread in SPREADS:
         other = next(s for s in SPREADS if s != data.spread)
         progress(f"refit with monthly spend spread by '{other}' (sensitivity to the mixed-frequency assumption)")
-        alt = data.respread(other)
-        alt_mmm, _, _ = mm.fit(alt, opt, lift_tests=opt.lift_tests)
+        alt_mmm, _, _ = mm.fit(data.respread(other), opt, lift_tests=opt.lift_tests)
         alt_roas, _ = channel_roas(alt_mmm)
-        tables[f"sensitivity: ROAS under spread '{data.spread}' vs '{other}'"] = _sensitivity_table(
+        parts.tables[f"sensitivity: ROAS under spread '{data.spread}' vs '{other}'"] = _sensitivity_table(
             roas, alt_roas, data.spread, other
         )
-        figures["Sensitivity of ROAS to how monthly spend is spread over weeks"] = partial(
-            plots.sensitivity, roas, alt_roas, data.spread, other
+        parts.figure(
+            "Sensitivity of ROAS to how monthly spend is spread over weeks",
+            partial(plots.sensitivity, roas, alt_roas, data.spread, other),
         )
-
     if opt.identifiability:
         progress("identifiability: the simulator on this spend design, with known ROAS")
         weekly = data.frame.groupby("date")[data.channels].first().reset_index(drop=True)
-        ident = identifiability(weekly, data.channels, opt, seed=seed)
-        tables["identifiability: ROAS recovered from simulated sales on this spend design"] = ident
-        ok = int(ident["identified"].sum())
-        checks.append(
-            Check(
-                "identifiability of ROAS on this spend design",
-                ok == len(ident),
-                f"{ok} of {len(ident)} channels recovered (covered, 94% width < true ROAS): "
-                + (
-                    ", ".join(ident.loc[~ident["identified"], "channel"]) + " cannot be pinned down by this design"
-                    if ok < len(ident)
-                    else "every channel"
-                ),
-                {"identified": ident.loc[ident["identified"], "channel"].tolist()},
-            )
-        )
+        ident = identifiability(weekly, data.channels, opt, seed=opt.sampler.seed)
+        parts.tables["identifiability: ROAS recovered from simulated sales on this spend design"] = ident
+        parts.checks.append(_identifiability_check(ident))
 
-    posterior = xr.DataTree.from_dict(
-        {
-            "posterior": idata["posterior"].to_dataset()[free],
-            "roas": xr.Dataset({"roas": roas, "marginal_roas": mroas}),
-            "plan": xr.Dataset({"incremental_revenue": (("sample",), gain)}),
-        }
-    )
-    timings["total_seconds"] = time.perf_counter() - t0
-    return Result(
-        kind="mmm",
-        title=title or f"Marketing mix: {data.target} on {len(data.channels)} channels",
-        decision=decision,
-        estimates=estimates,
-        diagnostics=diagnostics,
-        checks=checks,
-        roi=roi,
-        posterior=posterior,
-        sampled=idata,
-        tables=tables,
-        figures=figures,
-        notes=notes,
-        inputs=(inputs or {}) | {"source": data.source, "weeks": int(data.frame["date"].nunique())},
-        timings=timings,
+
+def _identifiability_check(ident: pd.DataFrame) -> Check:
+    """Gating: a channel whose known ROAS the design cannot recover from simulated sales cannot be valued
+    from the real sales either, so a plan that moves money on its account rests on the prior."""
+    ok = int(ident["identified"].sum())
+    weak = ident.loc[~ident["identified"], "channel"].tolist()
+    return Check(
+        "identifiability of ROAS on this spend design",
+        ok == len(ident),
+        f"{ok} of {len(ident)} channels recovered (covered, 94% width < true ROAS): "
+        + (", ".join(weak) + " cannot be pinned down by this design" if weak else "every channel"),
+        {"identified": ident.loc[ident["identified"], "channel"].tolist(), "next_step": {"experiment_channels": weak}},
+        gating=True,
+        next_step=(
+            f"run a lift test (geo holdout or a spend pulse) on {', '.join(weak)} and add it as a lift test, or hold "
+            "those channels' budgets fixed in the plan"
+            if weak
+            else None
+        ),
     )
 
 
@@ -452,10 +459,10 @@ def _sensitivity_table(a: xr.DataArray, b: xr.DataArray, name_a: str, name_b: st
     return pd.DataFrame(rows)
 
 
-def identifiability(spend: pd.DataFrame, channels: list[str], opt: mm.MMMOptions, *, seed: int = 0) -> pd.DataFrame:
+def identifiability(spend: pd.DataFrame, channels: list[str], opt: MMMOptions, *, seed: int = 0) -> pd.DataFrame:
     """Run the user's own spend matrix through the simulator (known ROAS), fit, and report per channel
     whether the truth was recovered and how wide its interval is: which ROAS the design can identify."""
-    from bayescausal.mmm.data import MMMData
+    from bayescausal.data.weekly import MMMData
     from bayescausal.simulate.mmm import simulate
 
     frame, truth = simulate(spend=spend[channels], seed=seed, l_max=opt.l_max)

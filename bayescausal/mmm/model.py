@@ -5,45 +5,12 @@ components and priors and runs the sampler the project's way."""
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 
 import pandas as pd
 
-from bayescausal.errors import SpecError
-from bayescausal.mmm.data import MMMData
-from bayescausal.sampling import SamplerSettings
-
-
-@dataclass(frozen=True)
-class MMMOptions:
-    l_max: int = 4  # weeks of carry-over (geometric adstock)
-    yearly_seasonality: int | None = None  # Fourier modes (0: none); None: 2 with >= 2 years of data, else 0
-    pooled: bool = True  # with groups: channel effects partially pooled across groups
-    holdout_weeks: int = 8  # final weeks held out for the out-of-sample check (0: skip)
-    plan_weeks: int = 8  # length of the budget plan the optimizer allocates
-    budget_bounds: tuple[float, float] = (0.5, 1.5)  # per-channel bounds, multiples of current weekly spend
-    total_budget: float | None = None  # per week; None: the current average weekly total
-    margin_rate: float = 1.0
-    lift_tests: tuple[dict, ...] = ()  # channel, x, delta_x, delta_y, sigma [, group]
-    spread_sensitivity: bool = True  # refit under the other spreading rule when spend was monthly
-    identifiability: bool = False  # also fit the simulator on this spend design (known ROAS): what can be learned
-    response_points: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
-    sampler: SamplerSettings = field(default_factory=lambda: SamplerSettings(draws=1000, tune=1000, chains=4))
-
-    def __post_init__(self):
-        if self.l_max < 1:
-            raise SpecError(f"l_max must be >= 1 week, got {self.l_max}")
-        low, high = self.budget_bounds
-        if not 0 <= low <= 1 <= high:
-            raise SpecError(
-                f"budget_bounds must be (low <= 1 <= high), multiples of current spend; got {self.budget_bounds}"
-            )
-        for test in self.lift_tests:
-            missing = {"channel", "x", "delta_x", "delta_y", "sigma"} - set(test)
-            if missing:
-                raise SpecError(f"lift test {test}: missing {sorted(missing)}")
-            if float(test["sigma"]) <= 0:
-                raise SpecError(f"lift test for {test['channel']}: sigma must be > 0")
+from bayescausal.data.weekly import MMMData
+from bayescausal.mmm.options import MMMOptions
+from bayescausal.sampling import sample_kwargs
 
 
 def _priors(data: MMMData, opt: MMMOptions) -> dict:
@@ -102,24 +69,12 @@ def build(data: MMMData, opt: MMMOptions, frame: pd.DataFrame | None = None):
 def fit(data: MMMData, opt: MMMOptions, frame: pd.DataFrame | None = None, lift_tests: tuple[dict, ...] = ()):
     """Build, add lift tests, and sample (nutpie by default). Returns (mmm, X, y)."""
     mmm, X, y = build(data, opt, frame)
-    s = opt.sampler
+    s = opt.sampler  # one way to run NUTS for every family (bayescausal.sampling)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mmm.build_model(X, y)
         mmm.add_original_scale_contribution_variable(var=["channel_contribution", "y"])
         if lift_tests:
             mmm.add_lift_test_measurements(pd.DataFrame(list(lift_tests)))
-        mmm.fit(
-            X,
-            y,
-            draws=s.draws,
-            tune=s.tune,
-            chains=s.chains,
-            cores=min(s.chains, 2),
-            nuts_sampler=s.sampler,
-            random_seed=s.seed,
-            target_accept=s.target_accept or 0.9,
-            progressbar=s.progress,
-            compute_convergence_checks=False,
-        )
+        mmm.fit(X, y, **sample_kwargs(s, default_target_accept=0.9))
     return mmm, X, y

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayescausal.report.style import new_figure
+from bayescausal.style import new_figure
 
 
 def _interval(values):

@@ -1,8 +1,8 @@
 """Render a Result as self-contained HTML (figures embedded) and as Markdown.
 
-Order is fixed: a red banner if the fit did not converge, the decision, the decision's money
-posterior, the estimates, the family's figures and tables, checks, diagnostics, notes, the spec and
-the data provenance.
+Order is fixed: the verdict first (when inconclusive, a red banner with what blocked it, each item
+linked to its section, and the next step), the decision's money posterior and decision figures, the
+estimates, the evidence figures and tables, checks, diagnostics, notes, the spec and the provenance.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ h1{font-size:1.6em;margin-bottom:.2em} h2{border-bottom:1px solid #d0d7de;paddin
 .banner{background:#d1242f;color:#fff;padding:.9em 1.1em;border-radius:6px;font-weight:600;margin:1em 0}
 .warn{background:#fff8c5;border:1px solid #d4a72c;padding:.7em 1em;border-radius:6px;margin:1em 0}
 .decision{background:#f6f8fa;border-left:6px solid #0969da;padding:.8em 1.1em;border-radius:4px;font-size:1.1em}
-.decision b{font-size:1.25em}
+.decision b{font-size:1.25em} .banner a{color:#fff} .banner ul{margin:.4em 0}
+.verdict-act{border-left-color:#1a7f37} .verdict-inconclusive{border-left-color:#d1242f}
+.verdict-continue{border-left-color:#d4a72c} .verdict-do-not-act{border-left-color:#59636e}
 table{border-collapse:collapse;margin:.6em 0;font-size:.88em;display:block;overflow-x:auto}
 th,td{border:1px solid #d0d7de;padding:.25em .55em;text-align:right;white-space:nowrap}
 th{background:#f6f8fa} td:first-child,th:first-child{text-align:left}
@@ -88,13 +90,17 @@ def figure_png(fig) -> bytes:
 
 
 def _checks_frame(result: Result) -> pd.DataFrame:
-    return (
-        pd.DataFrame(
-            [{"check": c.name, "verdict": "pass" if c.passed else "FAIL", "detail": c.detail} for c in result.checks]
-        ).set_index("check")
-        if result.checks
-        else pd.DataFrame()
-    )
+    rows = [
+        {
+            "#": k,
+            "check": c.name,
+            "gating": "yes" if c.gating else "no",
+            "verdict": "pass" if c.passed else ("FAIL" if c.gating else "warn"),
+            "detail": c.detail,
+        }
+        for k, c in enumerate(result.checks, start=1)
+    ]
+    return pd.DataFrame(rows).set_index("#") if rows else pd.DataFrame()
 
 
 def _diagnostics_frame(result: Result) -> pd.DataFrame:
@@ -115,68 +121,108 @@ def _diagnostics_frame(result: Result) -> pd.DataFrame:
     return pd.DataFrame({"value": rows}).rename_axis("diagnostic")
 
 
-def render_html(result: Result, figures: dict[str, bytes], spec_text: str | None) -> str:
-    d = result.diagnostics
-    parts = [
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(result.title)}</title>"
-        f"<style>{CSS}</style></head><body>",
-        f"<h1>{html.escape(result.title)}</h1>",
-    ]
-    if not d.passed:
-        parts.append(
-            "<div class='banner'>NOT CONVERGED — do not act on this result. "
-            + html.escape("; ".join(d.problems))
-            + "</div>"
+VERDICT_TEXT = {
+    "act": "ACT",
+    "do not act": "DO NOT ACT",
+    "continue": "CONTINUE: not enough evidence yet",
+    "inconclusive": "INCONCLUSIVE: do not act on this result",
+}
+
+
+def _verdict_html(result: Result) -> list[str]:
+    """The first screen: the verdict, and when inconclusive, why (each blocker linked) and the next step."""
+    d = result.decision
+    parts = []
+    if d.verdict == "inconclusive":
+        items = "".join(
+            f"<li><a href='#{'diagnostics' if b['kind'] == 'diagnostics' else 'check-' + str(b['number'])}'>"
+            + html.escape("diagnostics" if b["kind"] == "diagnostics" else f"check {b['number']}: {b['name']}")
+            + f"</a>: {html.escape(b['detail'])}</li>"
+            for b in d.blocking
         )
-    failed = [c for c in result.checks if not c.passed]
-    if failed:
-        parts.append("<div class='warn'>Failed checks: " + html.escape("; ".join(c.name for c in failed)) + "</div>")
+        step = f"<p><b>Next step:</b> {html.escape(d.next_step.text)}</p>" if d.next_step else ""
+        head = "NOT CONVERGED — do not act on this result" if not result.diagnostics.passed else VERDICT_TEXT[d.verdict]
+        parts.append(f"<div class='banner'>{head}<ul>{items}</ul>{step}</div>")
     parts.append(
-        f"<div class='decision'>Decision: <b>{html.escape(result.decision.action)}</b><br>"
-        f"{html.escape(result.decision.reason)}</div>"
+        f"<div class='decision verdict-{d.verdict.replace(' ', '-')}'>Verdict: <b>{VERDICT_TEXT[d.verdict]}</b>"
+        f"<br>Decision: {html.escape(d.action)}<br><span class='muted'>{html.escape(d.reason)}</span></div>"
     )
-    if result.roi is not None:
-        r = result.roi
-        rows = {"incremental revenue": r.incremental_revenue, "incremental profit": r.incremental_profit}
-        if r.roi is not None:
-            rows["ROI"] = r.roi
-        parts.append("<h2>Posterior ROI</h2>")
-        parts.append(html_table(estimates_frame(rows)))
-        if r.prob_roi_above_hurdle is not None:
-            parts.append(
-                f"<p>P(ROI &gt; {r.hurdle_roi:.0%}) = <b>{r.prob_roi_above_hurdle:.3f}</b> "
-                f"(margin {r.margin_rate:g}, cost {r.cost:,.2f})</p>"
-            )
-    ordered = sorted(figures, key=lambda k: not k.startswith("Decision"))
-    for name in [k for k in ordered if k.startswith("Decision")]:
-        parts.append(_img(name, figures[name]))
-    parts.append("<h2>Estimates</h2>")
-    parts.append(html_table(estimates_frame(result.estimates)))
-    parts.append(
-        f"<p class='muted'>mean, median, sd and the {next(iter(result.estimates.values())).hdi_prob:.0%}"
-        " highest-density interval of each quantity; prob_positive = P(quantity &gt; 0).</p>"
-        if result.estimates
-        else ""
-    )
-    for name in [k for k in ordered if not k.startswith(("Decision", "Diagnostics"))]:
-        parts.append(f"<h2>{html.escape(name)}</h2>" + _img(name, figures[name]))
-    for name, table in result.tables.items():
-        parts.append(f"<h2>Table: {html.escape(name)}</h2>" + html_table(table, index=not _plain_index(table)))
-    if result.checks:
-        parts.append("<h2>Checks</h2>" + html_table(_checks_frame(result)))
-    parts.append("<h2>Diagnostics</h2>")
+    return parts
+
+
+def _roi_html(result: Result) -> list[str]:
+    r = result.roi
+    if r is None:
+        return []
+    rows = {"incremental revenue": r.incremental_revenue, "incremental profit": r.incremental_profit}
+    if r.roi is not None:
+        rows["ROI"] = r.roi
+    parts = ["<h2>Posterior ROI</h2>", html_table(estimates_frame(rows))]
+    if r.prob_roi_above_hurdle is not None:
+        parts.append(
+            f"<p>P(ROI &gt; {r.hurdle_roi:.0%}) = <b>{r.prob_roi_above_hurdle:.3f}</b> "
+            f"(margin {r.margin_rate:g}, cost {r.cost:,.2f})</p>"
+        )
+    return parts
+
+
+def _checks_html(result: Result) -> list[str]:
+    if not result.checks:
+        return []
+    rows = []
+    for k, c in enumerate(result.checks, start=1):
+        verdict = "pass" if c.passed else ("FAIL" if c.gating else "warn")
+        css = "ok" if c.passed else "fail"
+        step = f"<br><i>next step: {html.escape(c.next_step)}</i>" if c.next_step and not c.passed else ""
+        rows.append(
+            f"<tr id='check-{k}'><td>{k}</td><td>{html.escape(c.name)}</td><td>{'yes' if c.gating else 'no'}</td>"
+            f"<td class='{css}'>{verdict}</td><td style='text-align:left;white-space:normal'>"
+            f"{html.escape(c.detail)}{step}</td></tr>"
+        )
+    head = "<tr><th>#</th><th>check</th><th>gating</th><th>verdict</th><th>detail</th></tr>"
+    note = "<p class='muted'>A failed <b>gating</b> check makes the verdict inconclusive; the others inform.</p>"
+    return ["<h2>Checks</h2>", note, f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"]
+
+
+def _diagnostics_html(result: Result, figures) -> list[str]:
+    d = result.diagnostics
     verdict = "<span class='ok'>passed</span>" if d.passed else "<span class='fail'>FAILED</span>"
-    parts.append(
+    parts = [
+        "<h2 id='diagnostics'>Diagnostics</h2>",
         f"<p>Verdict: {verdict} (thresholds: R-hat ≤ {d.thresholds.max_rhat}, ESS ≥ "
-        f"{d.thresholds.min_ess:.0f}, divergences ≤ {d.thresholds.max_divergences})</p>"
-    )
-    parts.append(html_table(_diagnostics_frame(result)))
+        f"{d.thresholds.min_ess:.0f}, divergences ≤ {d.thresholds.max_divergences})</p>",
+        html_table(_diagnostics_frame(result)),
+    ]
     if len(d.table):
         parts.append(
             "<details><summary>Per-parameter R-hat and ESS</summary>" + html_table(d.table, index=False) + "</details>"
         )
-    for name in [k for k in ordered if k.startswith("Diagnostics")]:
-        parts.append(_img(name, figures[name]))
+    parts += [_img(f.title, png) for f, png in figures if f.role == "diagnostics"]
+    return parts
+
+
+def render_html(result: Result, figures: list, spec_text: str | None) -> str:
+    """`figures`: (Figure, png bytes) pairs, placed by their role."""
+    parts = [
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(result.title)}</title>"
+        f"<style>{CSS}</style></head><body>",
+        f"<h1>{html.escape(result.title)}</h1>",
+        *_verdict_html(result),
+        *_roi_html(result),
+    ]
+    parts += [_img(f.title, png) for f, png in figures if f.role == "decision"]
+    parts.append("<h2>Estimates</h2>")
+    parts.append(html_table(estimates_frame(result.estimates)))
+    if result.estimates:
+        hdi = next(iter(result.estimates.values())).hdi_prob
+        parts.append(
+            f"<p class='muted'>mean, median, sd and the {hdi:.0%} highest-density interval of each quantity; "
+            "prob_positive = P(quantity &gt; 0).</p>"
+        )
+    parts += [f"<h2>{html.escape(f.title)}</h2>" + _img(f.title, png) for f, png in figures if f.role == "evidence"]
+    for name, table in result.tables.items():
+        parts.append(f"<h2>Table: {html.escape(name)}</h2>" + html_table(table, index=not _plain_index(table)))
+    parts += _checks_html(result) + _diagnostics_html(result, figures)
     if result.notes:
         parts.append(
             "<h2>Method notes</h2><ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in result.notes) + "</ul>"
@@ -201,11 +247,16 @@ def _img(name: str, png: bytes) -> str:
 
 
 def render_markdown(result: Result, figure_files: dict[str, str], spec_text: str | None) -> str:
-    d = result.diagnostics
+    d, decision = result.diagnostics, result.decision
     lines = [f"# {result.title}", ""]
-    if not d.passed:
-        lines += ["> **NOT CONVERGED — do not act on this result.** " + "; ".join(d.problems), ""]
-    lines += [f"**Decision: {result.decision.action}** — {result.decision.reason}", ""]
+    if decision.verdict == "inconclusive":
+        head = "NOT CONVERGED — do not act on this result" if not d.passed else VERDICT_TEXT["inconclusive"]
+        lines += [f"> **{head}.**", ">"]
+        lines += [f"> - {b['name']}: {b['detail']}" for b in decision.blocking]
+        if decision.next_step:
+            lines += [">", f"> **Next step:** {decision.next_step.text}"]
+        lines.append("")
+    lines += [f"**Verdict: {VERDICT_TEXT[decision.verdict]}** — {decision.action}: {decision.reason}", ""]
     if result.roi is not None and result.roi.prob_roi_above_hurdle is not None:
         lines += [f"P(ROI > {result.roi.hurdle_roi:.0%}) = {result.roi.prob_roi_above_hurdle:.3f}", ""]
     lines += ["## Estimates", "", md_table(estimates_frame(result.estimates)), ""]
@@ -213,7 +264,8 @@ def render_markdown(result: Result, figure_files: dict[str, str], spec_text: str
         lines += [f"## {name}", "", md_table(table, index=not _plain_index(table)), ""]
     if result.checks:
         lines += ["## Checks", "", md_table(_checks_frame(result)), ""]
-    lines += ["## Diagnostics", "", md_table(_diagnostics_frame(result)), ""]
+    lines += ["## Diagnostics", "", "passed" if d.passed else "FAILED: " + "; ".join(d.problems), ""]
+    lines += [md_table(_diagnostics_frame(result)), ""]
     lines += [f"![{name}]({path})" for name, path in figure_files.items()] + [""]
     lines += [f"- {n}" for n in result.notes]
     if spec_text:

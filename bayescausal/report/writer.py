@@ -1,7 +1,9 @@
 """Atomic report writing: build everything in a temporary sibling folder, then rename it into place.
 
 An exception mid-write leaves no partial folder; an existing report is replaced only with `force`,
-and even then the old one is swapped out only once the new one is complete.
+and even then the old one is swapped out only once the new one is complete. `force` replaces only a
+folder that bayescausal wrote (it carries the MARKER file) and never the working directory, a home
+directory, a folder above them, or a folder holding the input data: nothing that is not ours is lost.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 import html
 import json
 import math
+import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -74,11 +78,44 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def _require_writable(out_dir: Path, force: bool) -> None:
-    if out_dir.exists() and not force:
+MARKER = ".bayescausal-report"
+
+
+def mark(folder: Path) -> None:
+    """Leave the marker that lets a later `--force` recognise this folder as ours."""
+    (folder / MARKER).write_text(json.dumps({"written_by": "bayescausal", "kind": "report"}) + "\n")
+
+
+def require_replaceable(out_dir: Path, force: bool, protect: Iterable[str | Path] = ()) -> None:
+    """Refuse to write over anything that is not a bayescausal report folder (see the module docstring)."""
+    if not out_dir.exists():
+        return
+    if not out_dir.is_dir():
+        raise ReportExistsError(f"{out_dir} exists and is a file, not a report folder; choose another --out")
+    if not force:
         raise ReportExistsError(
             f"report folder {out_dir} already exists; choose another --out or pass --force "
             "to replace it (the old report is kept until the new one is complete)"
+        )
+    target = out_dir.resolve()
+    sacred = {Path.cwd().resolve(), Path.home().resolve(), Path(target.anchor)}
+    for place in sacred:
+        if target == place or target in place.parents:
+            raise ReportExistsError(
+                f"refusing to replace {out_dir}: it is (or contains) the working directory or a home directory; "
+                "nothing was deleted. Choose a new folder for --out, e.g. reports/<name>"
+            )
+    for path in protect:
+        held = Path(path).resolve()
+        if held == target or target in held.parents:
+            raise ReportExistsError(
+                f"refusing to replace {out_dir}: it holds the input data {path}; nothing was deleted. "
+                "Write the report to another folder"
+            )
+    if not (out_dir / MARKER).exists():
+        raise ReportExistsError(
+            f"refusing to replace {out_dir}: it was not written by bayescausal (no {MARKER} marker), so --force "
+            "does not apply to it and nothing was deleted. Choose a new or empty folder for --out"
         )
 
 
@@ -98,31 +135,37 @@ def _swap_into_place(tmp: Path, out_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def write_report(result: Result, out_dir: str | Path, *, force: bool = False, spec_text: str | None = None) -> Path:
+def write_report(
+    result: Result,
+    out_dir: str | Path,
+    *,
+    force: bool = False,
+    spec_text: str | None = None,
+    protect: Iterable[str | Path] = (),
+) -> Path:
     """Write index.html, report.md, summary.json, posterior.nc, figures/ and any per-row CSVs to `out_dir`,
-    atomically."""
+    atomically. `protect`: paths (the input data) that a replaced folder must not hold."""
     out_dir = Path(out_dir)
-    _require_writable(out_dir, force)
+    require_replaceable(out_dir, force, protect)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
-        from bayescausal.report.figures import standard_figures
-
-        makers = standard_figures(result) | result.figures
-        pngs = {name: figure_png(make()) for name, make in makers.items()}
+        figures = result.all_figures()
+        pngs = {f.title: figure_png(f.make()) for f in figures}
         (tmp / "figures").mkdir()
         files = {}
         for name, png in pngs.items():
             rel = f"figures/{_slug(name)}.png"
             (tmp / rel).write_bytes(png)
             files[name] = rel
+        mark(tmp)
         (tmp / "summary.json").write_text(summary_json(result))
         for name, frame in result.row_outputs.items():
             frame.to_csv(tmp / f"{name}.csv", index=False)
         (tmp / "report.md").write_text(render_markdown(result, files, spec_text))
         if result.posterior is not None:
             write_posterior(result.posterior, tmp / "posterior.nc")
-        (tmp / "index.html").write_text(render_html(result, pngs, spec_text))
+        (tmp / "index.html").write_text(render_html(result, [(f, pngs[f.title]) for f in figures], spec_text))
         _swap_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -130,13 +173,32 @@ def write_report(result: Result, out_dir: str | Path, *, force: bool = False, sp
     return out_dir
 
 
-def write_index(
-    out_dir: str | Path, entries: list[dict], *, title: str = "bayescausal demo", force: bool = False
-) -> Path:
-    """An index page linking several reports already inside `out_dir` (entries: name, path, decision, passed)."""
+def write_csv(frame, path: str | Path, *, force: bool = False) -> Path:
+    """Write a CSV atomically; never replace an existing file without `force`."""
+    target = Path(path)
+    if target.exists() and not force:
+        raise ReportExistsError(f"{target} already exists; pass --force to replace it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    frame.to_csv(tmp, index=False)
+    tmp.replace(target)
+    return target
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a file so that readers see the old or the new content, never half of it."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def write_index(out_dir: str | Path, entries: list[dict], *, title: str = "bayescausal demo") -> Path:
+    """An index page linking several reports already inside `out_dir` (entries: name, path, verdict,
+    decision, passed)."""
     out_dir = Path(out_dir)
     rows = "".join(
         f"<tr><td><a href='{html.escape(e['path'])}/index.html'>{html.escape(e['name'])}</a></td>"
+        f"<td class='verdict-{_slug(e['verdict'])}'>{html.escape(e['verdict'])}</td>"
         f"<td>{html.escape(e['decision'])}</td>"
         f"<td class='{'ok' if e['passed'] else 'fail'}'>{'passed' if e['passed'] else 'NOT CONVERGED'}</td></tr>"
         for e in entries
@@ -147,10 +209,9 @@ def write_index(
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>"
         "<p>Every model family that exists in this version, run end to end on shipped data.</p>"
-        "<table><thead><tr><th>analysis</th><th>decision</th><th>diagnostics</th></tr></thead>"
+        "<table><thead><tr><th>analysis</th><th>verdict</th><th>decision</th><th>diagnostics</th></tr></thead>"
         f"<tbody>{rows}</tbody></table></body></html>"
     )
-    tmp = out_dir / ".index.html.tmp"
-    tmp.write_text(page)
-    tmp.replace(out_dir / "index.html")
+    mark(out_dir)
+    write_text_atomic(out_dir / "index.html", page)
     return out_dir / "index.html"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayescausal.did.panel import Panel
+from bayescausal.data.panel import Panel
 
 
 def simulate_panel(

@@ -40,7 +40,7 @@ def test_full_analysis_with_pooled_segments(events):
     agg = validate_aggregated(
         aggregate_events(events, arm="segment", converted="conversion", revenue="spend", segment="zip_code")
     )
-    result = analyze(agg, ABOptions(control="No E-Mail", traffic=21_300), SamplerSettings(seed=2008))
+    result = analyze(agg, ABOptions(control="No E-Mail", traffic=21_300, sampler=SamplerSettings(seed=2008)))
     assert result.diagnostics.passed, result.diagnostics.problems
     arms = result.extra["arms"]
     assert arms["Mens E-Mail"]["prob_best"] > 0.99  # conversion 1.25% vs 0.88% vs 0.57%

@@ -66,18 +66,20 @@ def test_treated_value_and_propensity(frame):
 
 def test_bcf_spec_errors_name_the_key():
     from bayescausal.errors import SpecError
-    from bayescausal.runner import bcf_options, run_bcf
+    from bayescausal.runner import options_for, run
     from bayescausal.spec import parse_spec
+
+    bcf_options = options_for
 
     base = {"kind": "bcf", "name": "t", "data": {"dataset": "simulated-discount"}}
     with pytest.raises(SpecError, match="unknown key 'trees'"):
         parse_spec(base | {"model": {"trees": 3}})
     with pytest.raises(SpecError, match=r"\[model\].outcome is required"):
-        run_bcf(parse_spec(base | {"model": {"treatment": "discount", "covariates": ["age"]}}))
+        run(parse_spec(base | {"model": {"treatment": "discount", "covariates": ["age"]}}))
     with pytest.raises(SpecError, match="trim"):
         bcf_options(parse_spec(base | {"model": {"trim": [0.1]}}))
     with pytest.raises(SpecError, match="holdout needs backend"):
         bcf_options(parse_spec(base | {"model": {"backend": "pymc", "holdout": 0.2}}))
-    opt = bcf_options(parse_spec(base | {"diagnostics": {"min_ess": 400}, "sampler": {"draws": 50, "tune": 5}}))
+    opt = bcf_options(parse_spec(base | {"diagnostics": {"min_ess": 400}, "sampler": {"draws": 50, "burnin": 5}}))
     assert (opt.thresholds.max_rhat, opt.thresholds.min_ess) == (1.05, 400)
     assert (opt.forest.draws, opt.forest.burnin) == (50, 5)

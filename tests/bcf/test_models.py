@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayescausal.bcf.analysis import BCFOptions, analyze
+from bayescausal.bcf.analysis import analyze
 from bayescausal.bcf.backends import ForestSettings, fit_pymc, fit_stochtree
+from bayescausal.bcf.options import BCFOptions
 from bayescausal.simulate.bcf import HAHN_COVARIATES, discount, hahn
 
 pytestmark = pytest.mark.slow
@@ -94,6 +95,10 @@ def test_hurdle_likelihood_models_zero_inflated_spend():
 def test_discount_analysis_targets_the_right_customers(tmp_path):
     d = discount(700, seed=8)
     opt = BCFOptions(
+        outcome="sales",
+        treatment="discount",
+        covariates=("age", "state", "predicted_sales"),
+        id="customer_id",
         randomised=True,
         cost_column="discount_cost",
         heuristic="age < 40",
@@ -101,14 +106,7 @@ def test_discount_analysis_targets_the_right_customers(tmp_path):
         holdout=0.3,
         forest=ForestSettings(draws=200, chains=2, seed=2),
     )
-    r = analyze(
-        d,
-        outcome="sales",
-        treatment="discount",
-        covariates=["age", "state", "predicted_sales"],
-        options=opt,
-        id_column="customer_id",
-    )
+    r = analyze(d, opt)
     cate = r.row_outputs["cate"].merge(d[["customer_id", "tau"]], left_on="id", right_on="customer_id")
     truly_profitable = 0.05 * cate.tau - 2.0 > 0
     agreement = (cate.treat == truly_profitable).mean()
@@ -131,11 +129,16 @@ def test_hillstrom_mens_email(tmp_path):
     frame = frame[frame.segment.isin(["Mens E-Mail", "No E-Mail"])].sample(4000, random_state=1)
     r = analyze(
         frame,
-        outcome="visit",
-        treatment="segment",
-        treated_value="Mens E-Mail",
-        covariates=["recency", "history", "mens", "womens", "zip_code", "newbie", "channel"],
-        options=BCFOptions(randomised=True, holdout=0.3, placebo=False, forest=ForestSettings(draws=150, chains=2)),
+        BCFOptions(
+            outcome="visit",
+            treatment="segment",
+            treated_value="Mens E-Mail",
+            covariates=("recency", "history", "mens", "womens", "zip_code", "newbie", "channel"),
+            randomised=True,
+            holdout=0.3,
+            placebo=False,
+            forest=ForestSettings(draws=150, chains=2),
+        ),
     )
     ate = r.estimates["ate"]
     # the published visit-rate difference between these arms is about +7.7 points
@@ -163,18 +166,22 @@ def test_cli_contract_json_and_predict_out(tmp_path, capsys):
 
 
 def test_complete_journey_household_table_and_fit():
-    from bayescausal.bcf.complete_journey import DEMOGRAPHICS, PRE_FEATURES, campaign_frame
+    from bayescausal.data.complete_journey import DEMOGRAPHICS, PRE_FEATURES, campaign_frame
 
     frame = campaign_frame(27, pre_weeks=5)
     assert len(frame) == 801 and 0 < frame["treated"].sum() < 801
     assert frame[PRE_FEATURES + ["spend"]].notna().all().all()
     r = analyze(
         frame,
-        outcome="spend",
-        treatment="treated",
-        covariates=PRE_FEATURES + DEMOGRAPHICS,
-        id_column="household_id",
-        options=BCFOptions(trim=(0.05, 0.95), placebo=False, forest=ForestSettings(draws=100, chains=2)),
+        BCFOptions(
+            outcome="spend",
+            treatment="treated",
+            covariates=tuple(PRE_FEATURES + DEMOGRAPHICS),
+            id="household_id",
+            trim=(0.05, 0.95),
+            placebo=False,
+            forest=ForestSettings(draws=100, chains=2),
+        ),
     )
     assert {c.name for c in r.checks} >= {"overlap (propensity)", "posterior predictive check"}
     assert np.isfinite(r.estimates["ate"].mean)

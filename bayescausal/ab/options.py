@@ -1,0 +1,188 @@
+"""The A/B family's options, declared once: spec keys, CLI flags, defaults and help all come from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from bayescausal.api import stem
+from bayescausal.diagnostics import Thresholds
+from bayescausal.errors import SpecError
+from bayescausal.options import component, option
+from bayescausal.roi import Business, DecisionRule
+from bayescausal.sampling import SamplerSettings
+
+SRM_ALPHA = 0.001  # the sample-ratio-mismatch alarm level, for `ab analyze` and `ab check` alike
+
+
+def _positive_prior(alpha: float, beta: float) -> None:
+    if alpha <= 0 or beta <= 0:
+        raise SpecError(f"Beta prior parameters must be > 0, got ({alpha}, {beta})")
+
+
+@dataclass(frozen=True)
+class ABOptions:
+    """Model and decision options of an A/B analysis (all have sensible defaults)."""
+
+    control: str | None = option(None, "name of the control arm (default: the first arm in the data)")
+    prior_alpha: float = option(1.0, "Beta prior alpha for every arm")
+    prior_beta: float = option(1.0, "Beta prior beta for every arm")
+    metric: Literal["auto", "conversion", "revenue"] = option(
+        "auto", "decision metric (auto: revenue per user when revenue is present)"
+    )
+    segments: Literal["logit-normal", "beta-binomial", "none"] = option(
+        "logit-normal", "partial pooling over the segment column, if present"
+    )
+    allocation: tuple[float, ...] | None = option(
+        None, "planned traffic split for the SRM check, e.g. 0.5,0.5 (default: equal)"
+    )
+    srm_alpha: float = option(SRM_ALPHA, "sample ratio mismatch alarm when the chi-square p is below this")
+    monte_carlo_draws: int = option(20_000, "independent posterior draws for revenue and ROI", cli=False)
+    monte_carlo_check: bool = option(False, "also report Monte-Carlo P(best) / expected loss with MC errors")
+    hdi_prob: float = option(0.94, "probability mass of the highest-density intervals", cli=False)
+    threshold: float = option(
+        0.01, "threshold of caring on the expected loss, relative to the control's mean", section="business"
+    )
+    absolute_threshold: bool = option(False, "read threshold in the metric's own units", section="business")
+    traffic: float | None = option(
+        None, "users the decision will reach (default: the experiment's own visitors)", section="business"
+    )
+    value_per_conversion: float | None = option(
+        None, "revenue per conversion, for revenue impact when the data has no revenue", section="business"
+    )
+    business: Business = component(Business)
+    rule: DecisionRule = component(DecisionRule)
+    thresholds: Thresholds = component(Thresholds)
+    sampler: SamplerSettings = component(SamplerSettings)
+
+    def __post_init__(self):
+        _positive_prior(self.prior_alpha, self.prior_beta)
+        if self.threshold <= 0:
+            raise SpecError(f"threshold of caring must be > 0, got {self.threshold}")
+        if self.traffic is not None and self.traffic <= 0:
+            raise SpecError(f"traffic must be > 0 users, got {self.traffic}")
+
+    @property
+    def threshold_relative(self) -> bool:
+        return not self.absolute_threshold
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """The daily sequential check: the stopping rule and its guards."""
+
+    control: str | None = option(None, "control arm (default: the first arm)")
+    prior_alpha: float = option(1.0, "Beta prior alpha for every arm")
+    prior_beta: float = option(1.0, "Beta prior beta for every arm")
+    threshold: float = option(0.01, "threshold of caring on the expected loss, relative to the control's rate")
+    absolute_threshold: bool = option(False, "read threshold in rate units")
+    min_days: int = option(7, "no decision before this many looks")
+    min_visitors: int = option(1000, "no decision before every arm has this many visitors")
+    min_prob_positive: float = option(0.9, "ship only when P(arm beats control) is at least this", flag="min-prob")
+    allocation: tuple[float, ...] | None = option(None, "planned split for the SRM check, e.g. 0.5,0.5")
+    srm_alpha: float = option(SRM_ALPHA, "SRM alarm when the chi-square p is below this")
+
+    def __post_init__(self):
+        _positive_prior(self.prior_alpha, self.prior_beta)
+
+    def rule(self):
+        from bayescausal.ab.sequential import StoppingRule
+
+        return StoppingRule(
+            threshold=self.threshold,
+            relative=not self.absolute_threshold,
+            min_prob_positive=self.min_prob_positive,
+            min_visitors_per_arm=self.min_visitors,
+            min_days=self.min_days,
+            srm_alpha=self.srm_alpha,
+            allocation=self.allocation,
+        )
+
+
+@dataclass(frozen=True)
+class SimulateOptions:
+    """Operating characteristics of the stopping rule on simulated experiments."""
+
+    baseline: float = option(0.05, "control conversion rate")
+    lifts: tuple[float, ...] = option((-0.05, 0.0, 0.02, 0.05, 0.1), "true relative lifts, comma-separated")
+    daily_visitors: int = option(2000, "visitors per arm per day")
+    days: int = option(28, "maximum duration (the fixed horizon)")
+    threshold: float = option(0.01, "threshold of caring, relative to the baseline")
+    min_days: int = option(7, "no decision before this many looks")
+    sims: int = option(1000, "experiments per true lift")
+    seed: int = option(0, "random seed: same seed, same numbers", section="sampler")
+
+    def __post_init__(self):
+        if not 0 < self.baseline < 1:
+            raise SpecError(f"baseline must be a rate in (0, 1), got {self.baseline}")
+        if self.sims < 1 or self.days < 1 or self.daily_visitors < 1:
+            raise SpecError("sims, days and daily_visitors must be positive integers")
+
+
+@dataclass(frozen=True)
+class AllocateOptions:
+    """Thompson-sampling weights for the next period."""
+
+    floor: float = option(0.01, "minimum share per arm")
+    lower_is_better: bool = option(False, "the metric is bad (e.g. churn, bounce)")
+    regret_periods: int = option(0, "also simulate regret vs an equal split over this many periods")
+    prior_alpha: float = option(1.0, "Beta prior alpha for every arm")
+    prior_beta: float = option(1.0, "Beta prior beta for every arm")
+    seed: int = option(0, "random seed: same seed, same numbers", section="sampler")
+
+    def __post_init__(self):
+        _positive_prior(self.prior_alpha, self.prior_beta)
+
+
+def parse_columns(pairs: tuple[str, ...]) -> dict[str, str]:
+    """--col CANONICAL=YOURS pairs as the spec's [columns] table."""
+    out = {}
+    for pair in pairs:
+        canonical, sep, yours = pair.partition("=")
+        if not sep or not canonical or not yours:
+            raise SpecError(f"--col expects CANONICAL=YOURS (e.g. arm=variant), got '{pair}'")
+        out[canonical] = yours
+    return out
+
+
+@dataclass(frozen=True)
+class TableInputs:
+    """A table of per-arm counts (optionally per segment or per day), or one row per user with --events."""
+
+    data: str = option(None, "CSV or Parquet file", section="data", positional=True)
+    col: tuple[str, ...] = option(
+        (),
+        "map a column, e.g. --col arm=variant --col visitors=users (repeatable)",
+        section="columns",
+        repeat=True,
+        metavar="CANONICAL=YOURS",
+    )
+
+    def name(self) -> str:
+        return stem(self.data)
+
+    def sections(self, typed: dict) -> dict:
+        return {"data": {"path": self.data}, "columns": parse_columns(self.col)}
+
+
+@dataclass(frozen=True)
+class EventInputs(TableInputs):
+    events: bool = option(
+        False, "DATA holds one row per user (arm, converted, revenue, ...): aggregated for you", section="data"
+    )
+
+    def sections(self, typed: dict) -> dict:
+        out = super().sections(typed)
+        out["data"]["format"] = "events" if self.events else "aggregated"
+        return out
+
+
+@dataclass(frozen=True)
+class NoInputs:
+    """A command that reads no data."""
+
+    def name(self) -> str:
+        return ""
+
+    def sections(self, typed: dict) -> dict:
+        return {}

@@ -1,0 +1,71 @@
+"""The causal-forest family's commands: load one row per customer, fit, target, write the lists."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bayescausal.bcf.options import BCFOptions
+from bayescausal.data.source import describe, read_source
+from bayescausal.errors import SpecError
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def load(spec, options: BCFOptions, *, frame=None, progress=_quiet):
+    """A customer table: a file, a DataFrame, a shipped dataset, or the Complete Journey households."""
+    if spec.data.get("dataset") != "complete-journey":
+        progress("loading data")
+        return read_source(spec, frame)
+    from bayescausal.data.complete_journey import campaign_frame
+    from bayescausal.data.complete_journey import describe as describe_campaign
+
+    if options.campaign is None:
+        raise SpecError("[model].campaign is required with dataset = 'complete-journey' (a Type A id: 8, 13, 18, 27)")
+    progress(f"building the household table for Complete Journey campaign {options.campaign}")
+    table = campaign_frame(options.campaign, pre_weeks=options.pre_weeks)
+    return table, describe(describe_campaign(table, options.campaign), table)
+
+
+def _complete_journey_defaults(options: BCFOptions) -> BCFOptions:
+    """The household table's own columns, unless the spec names others."""
+    from bayescausal.data.complete_journey import DEMOGRAPHICS, PRE_FEATURES
+
+    return replace(
+        options,
+        outcome=options.outcome or "spend",
+        treatment=options.treatment or "treated",
+        covariates=options.covariates or tuple(PRE_FEATURES + DEMOGRAPHICS),
+        id=options.id or "household_id",
+    )
+
+
+def analyze(frame, options: BCFOptions, *, progress=_quiet):
+    from bayescausal.bcf.analysis import analyze as run_analysis
+
+    if options.campaign is not None:
+        options = _complete_journey_defaults(options)
+    progress(f"fitting the causal forest ({options.backend}; {options.forest.chains} chains) and the targeting")
+    return run_analysis(frame, options)
+
+
+def write_predictions(result, inputs, force: bool) -> None:
+    """--predict-out: each row's posterior mean CATE and its interval."""
+    if inputs is None or not inputs.predict_out:
+        return
+    from bayescausal.report.writer import write_csv
+
+    cate = result.row_outputs["cate"]
+    cols = [c for c in cate.columns if c.startswith("cate_") or c in ("id", "prob_positive")]
+    write_csv(cate[cols], inputs.predict_out, force=force)
+
+
+def write_targets(result, inputs, force: bool) -> None:
+    """The `target` command's list: who to treat, by expected profit."""
+    from bayescausal.report.writer import write_csv
+
+    write_predictions(result, inputs, force)
+    cate = result.row_outputs["cate"]
+    cols = ["id", "expected_profit", "prob_profitable", "treat", "cate_mean"]
+    write_csv(cate[cols].sort_values("expected_profit", ascending=False), inputs.targets_out, force=force)

@@ -1,0 +1,104 @@
+"""Balanced unit x period panels (outcome and a 0/1 treatment on the same grid), from any long table.
+
+The Complete Journey builder (bayescausal.data.complete_journey) produces the same type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from bayescausal.data import validate as v
+from bayescausal.errors import DataError
+
+WHAT = "DiD panel"
+
+
+@dataclass
+class Panel:
+    """outcome[i, t] for unit i and period t, and the 0/1 treatment indicator on the same grid."""
+
+    outcome: np.ndarray
+    treated: np.ndarray
+    units: np.ndarray
+    periods: np.ndarray
+    outcome_name: str = "outcome"
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.outcome.shape
+
+    def pre_period_covariates(self, start: int) -> pd.DataFrame:
+        """Per unit, summaries of the outcome before period index `start` (targeting and balance checks)."""
+        pre = self.outcome[:, :start]
+        return pd.DataFrame(
+            {
+                "pre_mean": pre.mean(axis=1),
+                "pre_sd": pre.std(axis=1),
+                "pre_share_zero": (pre == 0).mean(axis=1),
+                "pre_last": pre[:, -1],
+            },
+            index=pd.Index(self.units, name="unit"),
+        )
+
+    def to_long(self) -> pd.DataFrame:
+        n_units, n_periods = self.shape
+        return pd.DataFrame(
+            {
+                "unit": np.repeat(self.units, n_periods),
+                "period": np.tile(self.periods, n_units),
+                self.outcome_name: self.outcome.ravel(),
+                "treated": self.treated.ravel().astype(int),
+            }
+        )
+
+
+def from_long(frame: pd.DataFrame, *, unit: str, time: str, outcome: str, treated: str) -> Panel:
+    """A balanced panel from long rows (one per unit and period), validated at the boundary."""
+    v.require_columns(frame, [unit, time, outcome, treated], what=WHAT)
+    v.require_numeric(frame, [outcome, treated], what=WHAT)
+    v.require_finite(frame, [outcome, treated], what=WHAT)
+    for col in (unit, time):
+        if frame[col].isna().any():
+            raise DataError(f"{WHAT}: column '{col}' has missing values; every row needs a {col}.")
+    d = frame[treated].to_numpy(float)
+    if not np.isin(d, (0.0, 1.0)).all():
+        raise DataError(f"{WHAT}: '{treated}' must be a 0/1 treatment indicator per unit and period.")
+    v.require_unique(frame, [unit, time], what=WHAT)
+    units, u_idx = np.unique(frame[unit].to_numpy(), return_inverse=True)
+    periods, t_idx = np.unique(frame[time].to_numpy(), return_inverse=True)
+    if len(frame) != len(units) * len(periods):
+        missing = len(units) * len(periods) - len(frame)
+        raise DataError(
+            f"{WHAT}: the panel is unbalanced ({missing} unit-period cells missing of {len(units) * len(periods)}); "
+            "fill the missing cells (e.g. zero spend for weeks without purchases) or drop units with gaps."
+        )
+    y = np.empty((len(units), len(periods)))
+    y[u_idx, t_idx] = frame[outcome].to_numpy(float)
+    dmat = np.zeros((len(units), len(periods)), dtype=bool)
+    dmat[u_idx, t_idx] = d > 0
+    panel = Panel(y, dmat, units, periods, outcome)
+    require_design(panel)
+    return panel
+
+
+def require_design(panel: Panel) -> None:
+    """The checks every DiD design needs: treatment varies, and treated units have a pre-period."""
+    d = panel.treated
+    if not d.any():
+        raise DataError(f"{WHAT}: no unit is ever treated; there is no effect to estimate.")
+    ever = d.any(axis=1)
+    if ever.all():
+        raise DataError(
+            f"{WHAT}: every unit is treated at some point and none is never-treated; add control "
+            "units (never treated) so the counterfactual trend can be learned."
+        )
+    first = np.where(ever, d.argmax(axis=1), -1)
+    if (first[ever] == 0).any():
+        n = int((first[ever] == 0).sum())
+        raise DataError(
+            f"{WHAT}: {n} treated unit(s) are treated from the first period: no pre-period to compare "
+            "with. Drop them or extend the panel backwards."
+        )
