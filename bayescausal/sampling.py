@@ -35,9 +35,25 @@ class SamplerSettings:
             raise SpecError(f"target_accept must be in [0.5, 1), got {self.target_accept}")
 
 
+def reproducible_numerics() -> None:
+    """Same seed, same numbers, whatever the machine's load or the state of the compile caches.
+
+    nutpie samples a model that pytensor compiles with numba, and pytensor asks numba for `fastmath` by
+    default. Fastmath lets LLVM reassociate floating-point sums, and a function loaded from pytensor's on-disk
+    numba cache (~/.pytensor/numba) is not bit-identical to a freshly compiled one, so the same seed gave
+    different chains depending on what an earlier or a concurrent process had cached (the A/B hierarchy: bulk
+    ESS 1,827 warm, 1,816 cold, 1,915 with two processes compiling at once). With strict IEEE arithmetic the
+    fresh, cached and concurrent compiles agree bit for bit (tests/test_reproducible.py)."""
+    import pytensor
+
+    if pytensor.config.numba__fastmath:
+        pytensor.config.numba__fastmath = False
+
+
 def sample_kwargs(settings: SamplerSettings, *, default_target_accept: float = 0.95) -> dict:
     """The keyword arguments of `pm.sample` (or of a library's `fit` that forwards them, as
     pymc-marketing's does): one place for draws, seeding, cores and the sampler choice."""
+    reproducible_numerics()
     target_accept = settings.target_accept if settings.target_accept is not None else default_target_accept
     return {
         "draws": settings.draws,

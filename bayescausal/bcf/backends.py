@@ -26,6 +26,7 @@ import xarray as xr
 
 from bayescausal.errors import SpecError
 from bayescausal.options import option
+from bayescausal.sampling import SamplerSettings, sample
 
 PPC_STATS = ("mean", "sd", "q10", "q50", "q90", "share_zero")
 
@@ -261,7 +262,6 @@ def fit_pymc(
     likelihood: str = "gaussian",
 ) -> CateFit:
     """Fit with pymc-bart (PGBART for the forests, NUTS for the scalars); in-sample CATEs only."""
-    import pymc as pm
 
     if likelihood not in LIKELIHOODS:
         raise SpecError(f"likelihood must be one of {', '.join(LIKELIHOODS)}, got '{likelihood}'")
@@ -270,16 +270,12 @@ def fit_pymc(
     t0 = time.perf_counter()
     X_mu = np.column_stack([X, pi])
     model = _bart_model(X_mu, X, z, y, likelihood, settings)
-    with model:
-        idata = pm.sample(
-            draws=settings.draws,
-            tune=settings.burnin,  # PGBART/NUTS tuning; grow-from-root warm starts are stochtree's
-            chains=settings.chains,
-            cores=min(settings.chains, os.cpu_count() or 1),
-            random_seed=settings.seed,
-            progressbar=False,
-            compute_convergence_checks=False,
-        )
+    # PGBART for the forests, NUTS (PyMC's, since nutpie cannot step BART) for the scalars; the burn-in is
+    # their tuning (grow-from-root warm starts are stochtree's)
+    nuts = SamplerSettings(
+        draws=settings.draws, tune=settings.burnin, chains=settings.chains, seed=settings.seed, sampler="pymc"
+    )
+    idata = sample(model, nuts, default_target_accept=0.8)
     post = idata["posterior"]
     y0, y1 = post["y0"].values, post["y1"].values
     tau = (y1 - y0).astype(np.float32)
