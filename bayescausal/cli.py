@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fully Bayesian causal inference for retail decisions: every answer is a posterior, every "
         "decision a posterior ROI, every verdict checked against the diagnostics and the design's own checks.",
         epilog=_epilog(
-            ["bayescausal demo", "bayescausal run models/ab_checkout.toml --force"]
+            ["bayescausal demo", "bayescausal run models/my_analysis.toml --force"]
             + [f.examples[0] for f in registry.families().values() if f.examples]
         ),
     )
@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="run an analysis spec (models/*.toml)",
         description="Validate a TOML analysis spec, fit, diagnose, decide and write the report.",
-        epilog=_epilog(["bayescausal run models/ab_checkout.toml --out reports/checkout --force"]),
+        epilog=_epilog(["bayescausal run models/my_analysis.toml --out reports/my_analysis --force"]),
     )
     run.add_argument("spec", help="path to the TOML spec")
     _add_output(run)
@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         help="show an existing report's summary",
         description="Print the verdict and estimates of a report folder (or its summary JSON).",
-        epilog=_epilog(["bayescausal report reports/demo/ab_checkout"]),
+        epilog=_epilog(["bayescausal report reports/my_analysis"]),
     )
     rp.add_argument("folder", help="a report folder (holding summary.json)")
     rp.add_argument("--json", action="store_true", help="print the summary JSON")

@@ -79,6 +79,24 @@ def _flat_draws(da: xr.DataArray) -> tuple[np.ndarray, list[str]]:
     return values, labels
 
 
+def _sampler_stats(idata: xr.DataTree) -> tuple[int | None, list[float] | None, float | None]:
+    """Divergences, E-BFMI per chain and the share of draws at the maximum tree depth, where recorded."""
+    import arviz_stats as azs
+
+    divergences = bfmi = depth_fraction = None
+    if "sample_stats" in idata.children:
+        stats = idata["sample_stats"].to_dataset()
+        if "diverging" in stats:
+            divergences = int(stats["diverging"].values.sum())
+        if "energy" in stats:
+            bfmi = [float(v) for v in np.atleast_1d(azs.bfmi(idata)["energy"].values)]
+        for flag in ("maxdepth_reached", "reached_max_treedepth"):
+            if flag in stats:
+                depth_fraction = float(stats[flag].values.mean())
+                break
+    return divergences, bfmi, depth_fraction
+
+
 def diagnose(
     idata: xr.DataTree,
     var_names: list[str] | None = None,
@@ -111,17 +129,7 @@ def diagnose(
     table = pd.DataFrame(rows)
     n_chains = posterior.sizes["chain"]
 
-    divergences = bfmi = depth_fraction = None
-    if "sample_stats" in idata.children:
-        stats = idata["sample_stats"].to_dataset()
-        if "diverging" in stats:
-            divergences = int(stats["diverging"].values.sum())
-        if "energy" in stats:
-            bfmi = [float(v) for v in np.atleast_1d(azs.bfmi(idata)["energy"].values)]
-        for flag in ("maxdepth_reached", "reached_max_treedepth"):
-            if flag in stats:
-                depth_fraction = float(stats[flag].values.mean())
-                break
+    divergences, bfmi, depth_fraction = _sampler_stats(idata)
 
     def finite_or_nan(series: pd.Series, fn) -> float:
         s = series.replace([np.inf, -np.inf], np.nan)

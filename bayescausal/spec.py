@@ -1,11 +1,11 @@
 """Analysis specs: small TOML files in `models/` that name the data, model, sampler, business inputs
 and output of one analysis. Parsed strictly: an unknown key or a wrong type is an error naming it.
 
-    kind = "ab"                      # a registered family (bayescausal.family): ab, did, mmm, bcf, ...
-    command = "analyze"              # optional: one of the family's commands (default: its first)
+    kind = "<family>"                # a registered family (bayescausal.family; `bayescausal --help` lists them)
+    command = "<command>"            # optional: one of the family's commands (default: its first)
     name = "checkout_button"         # report folder name under reports/ unless [output] dir is set
-    [data]     path = "data.csv" | dataset = "simulated-ab";  format = "aggregated" | "events"
-    [columns]  canonical = "your column"   (e.g. arm = "variant")
+    [data]     path = "data.csv" | dataset = "<shipped dataset>";  format = one of the family's formats
+    [columns]  canonical = "your column"   (the family's canonical column names)
     [model] [business] [sampler] [diagnostics]
                the keys the family's options declare (bayescausal.options): `bayescausal <kind> <command>
                --help` lists them with their flags, and a key the family does not use is an error
@@ -92,7 +92,7 @@ def parse_spec(raw: dict, *, source_text: str | None = None, frame_given: bool =
             raise SpecError(f"unknown key '{key}' in the spec; allowed keys: {', '.join(sorted(TOP))}")
     for required in ("kind", "name"):
         if required not in raw:
-            raise SpecError(f'the spec needs a top-level \'{required}\' (e.g. kind = "ab", name = "my_test")')
+            raise SpecError(f'the spec needs a top-level \'{required}\' (e.g. kind = "<family>", name = "my_test")')
     for key in ("kind", "name", "title", "command"):
         if key in raw and not isinstance(raw[key], str):
             raise SpecError(f"{key}: expected str, got {type(raw[key]).__name__} ({raw[key]!r})")

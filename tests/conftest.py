@@ -22,6 +22,21 @@ def shared_file(*parts: str) -> Path:
     return path
 
 
+INPUTS = {"data", "data_fingerprint", "rows", "spec_hash", "seed", "command"}
+TIMINGS = {"load_s", "analyze_s", "total_s"}
+LIFT_TEST = {"effect_per_unit_period", "sd", "exposure", "exposure_unit", "incremental_total", "incremental_total_sd"}
+
+
+def assert_contract(summary: dict) -> None:
+    """The keys every family's summary.json shares (README: the summary JSON contract)."""
+    assert set(summary["inputs"]) >= INPUTS, set(summary["inputs"]) ^ INPUTS
+    assert isinstance(summary["inputs"]["seed"], int)
+    assert set(summary["timings"]) - {"stages"} == TIMINGS
+    assert set(summary["lift_test"]) == LIFT_TEST | {"label"}
+    assert set(summary["decision"]) >= {"action", "reason", "verdict", "blocking", "next_step", "criteria"}
+    assert all({"name", "passed", "gating", "detail"} <= set(c) for c in summary["checks"])
+
+
 @pytest.fixture
 def two_arm_frame() -> pd.DataFrame:
     return pd.DataFrame({"arm": ["A", "B"], "visitors": [10_000, 10_000], "conversions": [500, 560]})

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from bayescausal.cli import build_parser, main
+from tests.conftest import assert_contract
 
 CONTRACT_ESTIMATE = {"mean", "median", "sd", "hdi_low", "hdi_high", "hdi_prob", "prob_positive"}
 
@@ -82,6 +83,7 @@ def test_ab_analyze_json_contract(capsys, ab_csv, tmp_path):
     assert s["lift_test"]["label"] == "B" and s["lift_test"]["sd"] > 0 and s["lift_test"]["exposure_unit"] == "user"
     assert set(s["inputs"]) >= {"data_fingerprint", "spec_hash", "seed"} and "pymc" in s["versions"]
     assert (tmp_path / "rep" / "index.html").exists()
+    assert_contract(s)
 
 
 def test_prior_flags_change_the_posterior(capsys, ab_csv):
@@ -199,6 +201,7 @@ def test_did_fit_generic_panel_json_contract(capsys, tmp_path):
     assert set(s["estimates"]["att"]) >= CONTRACT_ESTIMATE
     assert {k for k in s["estimates"] if k.startswith("att_cohort_")} == {"att_cohort_10-14", "att_cohort_14-19"}
     assert s["roi"]["prob_roi_above_hurdle"] is not None and s["lift_test"]["exposure"] > 0
+    assert_contract(s)
     assert main(["did", "fit", "--json", "--no-report"]) == 2  # neither --data nor --campaign
     assert "exactly one of --data" in capsys.readouterr().err
 
@@ -208,3 +211,32 @@ def test_did_event_study_on_complete_journey(capsys, tmp_path):
     out = capsys.readouterr().out
     assert code == 0 and "Event study:" in out and "Decision:" in out
     assert (tmp_path / "cj" / "index.html").exists()
+
+
+def test_every_declared_flag_reaches_the_options():
+    """A flag is derived from its option, so it cannot be parsed and then dropped (mmm --identifiability was)."""
+    from bayescausal.cli import _spec_from_args
+    from bayescausal.family import get
+    from bayescausal.runner import options_for
+
+    argv = ["mmm", "fit", "--data-dir", "dt", "--identifiability", "--no-sensitivity", "--bounds", "0.8,1.2"]
+    argv += ["--budget", "5", "--margin", "0.2", "--draws", "50", "--seed", "9"]
+    args = build_parser().parse_args(argv)
+    spec, _ = _spec_from_args(get("mmm"), get("mmm").command("fit"), args)
+    opt = options_for(spec)
+    assert opt.identifiability and not opt.spread_sensitivity and opt.budget_bounds == (0.8, 1.2)
+    assert (opt.total_budget, opt.margin_rate, opt.sampler.draws, opt.sampler.seed) == (5.0, 0.2, 50, 9)
+    assert opt.sampler.tune == 1000  # the family's default, the same for the CLI and a spec without [sampler]
+    ab = build_parser().parse_args(["ab", "analyze", "x.csv", "--absolute-threshold", "--srm-alpha", "0.01"])
+    spec, _ = _spec_from_args(get("ab"), get("ab").command("analyze"), ab)
+    assert options_for(spec).srm_alpha == 0.01 and not options_for(spec).threshold_relative
+
+
+def test_business_keys_a_family_does_not_use_are_refused():
+    from bayescausal.errors import SpecError
+    from bayescausal.spec import parse_spec
+
+    for kind, data in (("bcf", {"dataset": "simulated-discount"}), ("mmm", {"dataset": "simulated-dtmart"})):
+        for key in ("cost", "threshold"):
+            with pytest.raises(SpecError, match=f"unknown key '{key}' in \\[business\\]"):
+                parse_spec({"kind": kind, "name": "t", "data": data, "business": {key: 1.0}})

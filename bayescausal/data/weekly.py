@@ -152,16 +152,8 @@ def _sales(folder: Path) -> tuple[pd.DataFrame, str]:
     return frame, source
 
 
-def load_dtmart(
-    folder: str | Path,
-    *,
-    spread: str = "days",
-    groups: list[str] | None = None,
-    group_level: str = "subcategory",
-) -> MMMData:
-    """A weekly panel from a DT-Mart-layout folder. `groups` (e.g. CameraAccessory, GamingAccessory,
-    HomeAudio) gives one series per product group for a pooled hierarchy; without it, total GMV."""
-    folder = Path(folder)
+def _media(folder: Path) -> pd.DataFrame:
+    """Monthly spend by channel, checked: the folder and file exist, no month is missing, no channel is empty."""
     if not folder.is_dir():
         raise DataError(f"DT-Mart folder not found: {folder}")
     media_path = folder / "MediaInvestment.csv"
@@ -177,6 +169,35 @@ def load_dtmart(
     zero = [c for c in media.columns if media[c].sum() == 0]
     if zero:
         raise DataError(f"channel(s) {zero} have zero spend in every month: no ROAS can be learned; drop the column(s)")
+    return media
+
+
+def _gmv_table(sales: pd.DataFrame, weeks, groups, group_level: str) -> pd.DataFrame:
+    """Weekly GMV: one column per product group, or the total."""
+    if not groups:
+        return sales.groupby("date")["gmv"].sum().reindex(weeks).to_frame("total")
+    if group_level not in sales.columns:
+        raise DataError(f"groups by '{group_level}' need a '{group_level}' column in the sales file")
+    unknown = sorted(set(groups) - set(sales[group_level]))
+    if unknown:
+        raise DataError(f"unknown {group_level} value(s) {unknown}; available: {sorted(sales[group_level].unique())}")
+    table = sales[sales[group_level].isin(groups)].pivot_table(
+        index="date", columns=group_level, values="gmv", aggfunc="sum"
+    )
+    return table.reindex(index=weeks, columns=groups)
+
+
+def load_dtmart(
+    folder: str | Path,
+    *,
+    spread: str = "days",
+    groups: list[str] | None = None,
+    group_level: str = "subcategory",
+) -> MMMData:
+    """A weekly panel from a DT-Mart-layout folder. `groups` (e.g. CameraAccessory, GamingAccessory,
+    HomeAudio) gives one series per product group for a pooled hierarchy; without it, total GMV."""
+    folder = Path(folder)
+    media = _media(folder)
     sales, source = _sales(folder)
     outside = sales[
         (sales.date + pd.Timedelta(days=6) < media.index[0].start_time) | (sales.date > media.index[-1].end_time)
@@ -188,20 +209,7 @@ def load_dtmart(
         )
     weeks = _full_weeks(pd.DatetimeIndex(sorted(sales.date.unique())), media)
     notes = [f"{len(sales.date.unique()) - len(weeks)} partial week(s) at the edges of the period left out"]
-    if groups:
-        if group_level not in sales.columns:
-            raise DataError(f"groups by '{group_level}' need a '{group_level}' column in the sales file")
-        unknown = sorted(set(groups) - set(sales[group_level]))
-        if unknown:
-            raise DataError(
-                f"unknown {group_level} value(s) {unknown}; available: {sorted(sales[group_level].unique())}"
-            )
-        table = sales[sales[group_level].isin(groups)].pivot_table(
-            index="date", columns=group_level, values="gmv", aggfunc="sum"
-        )
-        table = table.reindex(index=weeks, columns=groups)
-    else:
-        table = sales.groupby("date")["gmv"].sum().reindex(weeks).to_frame("total")
+    table = _gmv_table(sales, weeks, groups, group_level)
     missing = table.isna()
     coverage = sales[sales.date.isin(weeks)].groupby("date")[group_level].nunique().reindex(weeks).fillna(0)
     gap = (coverage < 0.5 * coverage.median()).astype(float)

@@ -28,6 +28,7 @@ from bayescausal.result import Check, LiftTest, Parts, Result
 from bayescausal.roi import decide_from_draws, summarise_roi
 
 PRETREND_TAIL = 0.01  # "no pre-trend" outside the leads' 99% joint posterior region fails the check
+PLACEBO_TAIL = 0.005  # a placebo effect with P(> 0) outside [0.5%, 99.5%] fails the check
 
 
 def _posterior(groups, opt: DiDOptions) -> DiDPosterior:
@@ -284,15 +285,18 @@ def _refutations(panel: Panel, groups, opt: DiDOptions) -> list[Check]:
 
 
 def _near_zero(name: str, panel: Panel, opt: DiDOptions) -> Check:
+    """A placebo effect must be consistent with zero: it fails when P(effect > 0) is below 0.5% or above
+    99.5% (a two-sided 1% level, so a valid design fails it about 1 time in 100)."""
     att = posterior_gaussian(cohorts(panel, pre_periods=opt.pre_periods), draws=4000, seed=opt.sampler.seed).att
     est = from_draws(att, method="monte-carlo", hdi_prob=opt.hdi_prob)
-    ok = est.hdi_low <= 0 <= est.hdi_high
+    p = float(np.mean(att > 0))
+    ok = PLACEBO_TAIL <= p <= 1 - PLACEBO_TAIL
     return Check(
         name,
         ok,
-        f"effect {est.mean:.4g}, {opt.hdi_prob:.0%} HDI [{est.hdi_low:.4g}, {est.hdi_high:.4g}]"
-        + (" covers 0" if ok else " excludes 0: the design may be confounded"),
-        {"mean": est.mean, "hdi_low": est.hdi_low, "hdi_high": est.hdi_high},
+        f"effect {est.mean:.4g}, {opt.hdi_prob:.0%} HDI [{est.hdi_low:.4g}, {est.hdi_high:.4g}], P(> 0) = {p:.3f}"
+        + (": consistent with no effect" if ok else ": an effect where there was no treatment"),
+        {"mean": est.mean, "hdi_low": est.hdi_low, "hdi_high": est.hdi_high, "prob_positive": p},
         gating=True,
         next_step="an effect appears where there was no treatment: the treated units differ from the controls "
         "in ways the design does not remove (targeting on past spend, mean reversion); compare with controls "

@@ -23,7 +23,7 @@ from bayescausal.estimates import from_draws
 from bayescausal.mmm import model as mm
 from bayescausal.mmm import plots
 from bayescausal.mmm.options import MMMOptions
-from bayescausal.result import Check, Parts, Result
+from bayescausal.result import Check, LiftTest, Parts, Result
 from bayescausal.roi import Business, decide_from_draws, summarise_roi
 
 
@@ -282,7 +282,24 @@ def analyze(data: MMMData, options: MMMOptions | None = None, *, progress=_quiet
     )
     parts.inputs |= {"source": data.source, "weeks": int(data.frame["date"].nunique())}
     title = f"Marketing mix: {data.target} on {len(data.channels)} channels"
-    return parts.result("mmm", title, decision, diagnostics, roi=roi, posterior=posterior, sampled=mmm.idata)
+    return parts.result(
+        "mmm", title, decision, diagnostics, roi=roi, posterior=posterior, sampled=mmm.idata, lift_test=_plan_lift(plan)
+    )
+
+
+def _plan_lift(plan: dict) -> LiftTest:
+    """The lift the model predicts for its plan, per week: what a geo or time-split experiment of the plan
+    would measure, in the same form as the lift tests the other families export."""
+    gain, weeks = plan["gain"], plan["weeks"]
+    return LiftTest(
+        float(gain.mean() / weeks),
+        float(gain.std() / weeks),
+        float(weeks),
+        "plan week",
+        float(gain.mean()),
+        float(gain.std()),
+        label="optimised plan vs current plan (predicted)",
+    )
 
 
 def _channel_estimates(mmm, data: MMMData, opt: MMMOptions, parts: Parts):

@@ -10,6 +10,7 @@ from bayescausal.bcf.analysis import analyze
 from bayescausal.bcf.backends import ForestSettings, fit_pymc, fit_stochtree
 from bayescausal.bcf.options import BCFOptions
 from bayescausal.simulate.bcf import HAHN_COVARIATES, discount, hahn
+from tests.conftest import assert_contract
 
 pytestmark = pytest.mark.slow
 FAST = ForestSettings(draws=150, burnin=50, chains=2, seed=3)
@@ -158,7 +159,8 @@ def test_cli_contract_json_and_predict_out(tmp_path, capsys):
     argv += ["--chains", "2", "--randomised", "--no-placebo", "--out", str(tmp_path / "rep"), "--allow-unconverged"]
     code = main(argv)
     summary = json.loads(capsys.readouterr().out)
-    assert code == 0
+    assert code in (0, 6)  # 6: a gating check (overlap, placebo) failed on this tiny fit
+    assert_contract(summary)
     assert set(summary["estimates"]["ate"]) >= {"mean", "hdi_low", "hdi_high"}
     rows = pd.read_csv(pred)
     assert len(rows) == 300 and {"cate_mean", "cate_eti_3%", "cate_eti_97%"} <= set(rows.columns)

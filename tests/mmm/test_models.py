@@ -12,6 +12,7 @@ from bayescausal.mmm.model import fit
 from bayescausal.mmm.options import MMMOptions
 from bayescausal.sampling import SamplerSettings
 from bayescausal.simulate.mmm import simulate, true_lift
+from tests.conftest import assert_contract
 
 pytestmark = pytest.mark.slow
 CHANNELS = ["TV", "Sponsorship", "OnlineMarketing", "SEM"]
@@ -84,6 +85,7 @@ def test_cli_contract_on_the_dtmart_layout(tmp_path, capsys):
     folder = write_dtmart(tmp_path / "dt")
     argv = ["mmm", "fit", "--data-dir", str(folder), "--json", "--draws", "150", "--tune", "200", "--chains", "2"]
     argv += ["--holdout-weeks", "0", "--no-sensitivity", "--out", str(tmp_path / "rep"), "--allow-unconverged"]
+    argv += ["--identifiability"]
     code = main(argv)
     summary = json.loads(capsys.readouterr().out)
     assert code == 0
@@ -93,7 +95,10 @@ def test_cli_contract_on_the_dtmart_layout(tmp_path, capsys):
     decision = summary["decision"]
     rule_action = decision["criteria"].get("rule_action", decision["action"])
     assert rule_action in ("reallocate the budget to the optimised plan", "keep the current plan")
-    assert (decision["verdict"] == "inconclusive") == (not summary["diagnostics"]["passed"])
+    gating_failed = any(c["gating"] and not c["passed"] for c in summary["checks"])
+    assert (decision["verdict"] == "inconclusive") == (not summary["diagnostics"]["passed"] or gating_failed)
+    assert "identifiability of ROAS on this spend design" in {c["name"] for c in summary["checks"]}
+    assert_contract(summary)
     assert (tmp_path / "rep" / "index.html").exists()
 
 
