@@ -67,7 +67,7 @@ def run_command(family: Family, command: Command, data, options: dict[str, Any])
     import pandas as pd
 
     from bayescausal.runner import quiet, run
-    from bayescausal.spec import parse_spec
+    from bayescausal.spec import merge_sections, parse_spec
 
     options = dict(options)
     progress = options.pop("progress", quiet)
@@ -86,9 +86,7 @@ def run_command(family: Family, command: Command, data, options: dict[str, Any])
         data_table = {"dataset": dataset} | {k: v for k, v in data_table.items() if k == "format"}
     raw["data"] = data_table
     raw["columns"] = sections.pop("columns", {}) | columns
-    for layer in (sections, command.preset, typed):
-        for section, table in layer.items():
-            raw[section] = raw.get(section, {}) | dict(table)
+    merge_sections(raw, sections, command.preset, typed)
     raw.setdefault("name", family.report_name(command, inputs))
     spec = parse_spec(raw, frame_given=frame is not None)
     return run(spec, frame=frame, progress=progress)

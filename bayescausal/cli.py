@@ -121,19 +121,13 @@ def _add_family(sub, family: registry.Family) -> None:
 
 def _spec_from_args(family: registry.Family, command: registry.Command, args: argparse.Namespace):
     """The flags a user typed, as the spec a TOML file would hold: one path for both."""
-    from bayescausal.spec import parse_spec
+    from bayescausal.spec import merge_sections, parse_spec
 
     inputs = opts.inputs_from_args(command.inputs, args) if command.inputs is not None else None
     raw: dict = {"kind": family.kind, "command": command.name, "name": family.report_name(command, inputs)}
     typed = opts.sections_from_args(args)
-    layers = [inputs.sections(typed) if inputs is not None else {}, command.preset, typed]
-    for layer in layers:
-        for section, table in layer.items():
-            if isinstance(table, dict):
-                raw[section] = raw.get(section, {}) | table
-            else:
-                raw[section] = table
-    return parse_spec(raw), inputs
+    sections = inputs.sections(typed) if inputs is not None else {}
+    return parse_spec(merge_sections(raw, sections, command.preset, typed)), inputs
 
 
 def _emit(result, args, *, spec_text: str | None = None, default_out: str) -> None:

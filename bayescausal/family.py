@@ -20,6 +20,12 @@ if TYPE_CHECKING:
     from bayescausal.result import Result, Source
 
 Progress = Callable[[str], None]
+
+
+def quiet(_: str) -> None:
+    """The default progress callback: say nothing."""
+
+
 Loader = Callable[..., "tuple[Any, Source]"]  # (spec, options, frame, progress) -> (data, where it came from)
 Analysis = Callable[..., "Result"]  # (data, options, progress) -> Result
 ENTRY_POINTS = "bayescausal.families"

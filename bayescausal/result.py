@@ -177,6 +177,12 @@ class Result:
         """Build every figure of this result (the same ones the report embeds), by title."""
         return {f.title: f.make() for f in self.all_figures()}
 
+    def exit_code(self, *, allow_unconverged: bool = False) -> int:
+        """The CLI's exit code for this result (3 not converged, 6 a gating check failed, else 0), for scripts."""
+        from bayescausal.verdict import exit_code
+
+        return exit_code(self, allow_unconverged=allow_unconverged)
+
     def write_report(self, out_dir: str | Path, *, force: bool = False) -> Path:
         """Write the HTML report, summary.json and posterior.nc to `out_dir` (atomically; see report.writer)."""
         from bayescausal.report import write_report

@@ -15,15 +15,12 @@ import pandas as pd
 
 from bayescausal import family as registry
 from bayescausal import options as opts
+from bayescausal.family import quiet
 from bayescausal.result import Result, Source
 from bayescausal.spec import Spec
 from bayescausal.verdict import gate
 
 Progress = Callable[[str], None]
-
-
-def quiet(_: str) -> None:
-    pass
 
 
 def options_for(spec: Spec):

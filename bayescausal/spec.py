@@ -70,6 +70,15 @@ class Spec:
         return Path(self.data["path"]) if "path" in self.data else None
 
 
+def merge_sections(raw: dict, *layers: dict) -> dict:
+    """Lay spec tables over `raw` in order, key by key (later layers win): how the CLI's and the API's
+    inputs, a command's presets and the typed options become one spec."""
+    for layer in layers:
+        for section, table in layer.items():
+            raw[section] = raw.get(section, {}) | dict(table) if isinstance(table, dict) else table
+    return raw
+
+
 def _check_keys(where: str, table: Any, allowed: dict) -> None:
     if not isinstance(table, dict):
         raise SpecError(f"{where} must be a table, got {type(table).__name__} ({table!r})")

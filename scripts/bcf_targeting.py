@@ -42,4 +42,4 @@ if args.targets:
     result.row_outputs["cate"][cols].sort_values("expected_profit", ascending=False).to_csv(args.targets, index=False)
 result.write_report(args.out, force=True)
 print(f"\nReport: {args.out}/index.html")
-sys.exit({"inconclusive": 6}.get(result.verdict, 0) if result.converged else 3)
+sys.exit(result.exit_code())

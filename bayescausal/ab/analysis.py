@@ -75,9 +75,13 @@ def analyze(data: pd.DataFrame, options: ABOptions | None = None, *, progress=No
             if check.name.startswith("order-value PPC"):
                 check.gating = True
     diagnostics = diag.exact("exact conjugate posteriors and independent draws (nothing to converge)")
-    tree = xr.DataTree.from_dict(
-        {"posterior": xr.Dataset(parts.extra.pop("posterior_vars"), coords={"arm": conv.arms})}
-    )
+    posterior_vars = {"rate": (("chain", "draw", "arm"), conv.rate_draws[None])}
+    if revenue is not None:
+        posterior_vars |= {
+            "order_value": (("chain", "draw", "arm"), revenue.order_value[None]),
+            "revenue_per_user": (("chain", "draw", "arm"), revenue.per_user[None]),
+        }
+    tree = xr.DataTree.from_dict({"posterior": xr.Dataset(posterior_vars, coords={"arm": conv.arms})})
     sampled = None
     if "segment" in data.columns and opt.segments != "none":
         diagnostics, sampled = _segments(data, conv.arms, opt, parts)
@@ -124,7 +128,6 @@ def _conversion(totals: pd.DataFrame, opt: ABOptions, parts: Parts) -> Conversio
                 f"mc_{key}": float(mc[key][k])
                 for key in ("prob_best", "prob_best_mcse", "expected_loss", "expected_loss_mcse")
             }
-    parts.extra["posterior_vars"] = {"rate": (("chain", "draw", "arm"), conv.rate_draws[None])}
     parts.notes.append(
         "conversion: exact conjugate Beta posteriors; P(best) and expected loss "
         + ("in closed form" if len(arms) == 2 else "by deterministic quadrature")
@@ -161,10 +164,6 @@ def _revenue(totals: pd.DataFrame, conv: Conversion, opt: ABOptions, parts: Part
     parts.notes.extend(revenue.warnings)
     for arm, pv in revenue.ppc.items():
         parts.checks.append(_order_value_check(arm, pv, revenue.ppc_misfit.get(arm, [])))
-    parts.extra["posterior_vars"] |= {
-        "order_value": (("chain", "draw", "arm"), revenue.order_value[None]),
-        "revenue_per_user": (("chain", "draw", "arm"), rpu[None]),
-    }
     parts.figure("Revenue per user", partial(plots.draw_densities, conv.arms, rpu, "revenue per user"))
     if revenue.ppc_draws:
         parts.figure(

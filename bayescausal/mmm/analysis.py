@@ -20,15 +20,12 @@ import xarray as xr
 from bayescausal import diagnostics as diag
 from bayescausal.data.weekly import SPREADS, MMMData
 from bayescausal.estimates import from_draws
+from bayescausal.family import quiet
 from bayescausal.mmm import model as mm
 from bayescausal.mmm import plots
 from bayescausal.mmm.options import MMMOptions
 from bayescausal.result import Check, LiftTest, Parts, Result
 from bayescausal.roi import Business, decide_from_draws, summarise_roi
-
-
-def _quiet(_: str) -> None:
-    pass
 
 
 def _draws(da: xr.DataArray) -> xr.DataArray:
@@ -246,7 +243,7 @@ def _roas_table(estimates: dict, channels: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def analyze(data: MMMData, options: MMMOptions | None = None, *, progress=_quiet) -> Result:
+def analyze(data: MMMData, options: MMMOptions | None = None, *, progress=quiet) -> Result:
     """Fit, diagnose, check, value every channel and score the optimizer's plan (see the module docstring)."""
     opt = options or MMMOptions()
     parts = Parts()

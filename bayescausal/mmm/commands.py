@@ -8,14 +8,11 @@ from pathlib import Path
 
 from bayescausal.data.source import describe, read_source
 from bayescausal.errors import SpecError
+from bayescausal.family import quiet
 from bayescausal.mmm.options import MMMOptions
 
 
-def _quiet(_: str) -> None:
-    pass
-
-
-def load(spec, options: MMMOptions, *, frame=None, progress=_quiet):
+def load(spec, options: MMMOptions, *, frame=None, progress=quiet):
     """The weekly panel: a DT-Mart-layout folder, a shipped dataset, or a table with named columns."""
     from bayescausal.data.weekly import from_frame, load_dtmart
     from bayescausal.simulate.mmm import DTMART_CHANNELS
@@ -61,7 +58,7 @@ def resolve_lift_tests(tests: tuple[dict, ...]) -> tuple[dict, ...]:
     return tuple(out)
 
 
-def analyze(data, options: MMMOptions, *, progress=_quiet):
+def analyze(data, options: MMMOptions, *, progress=quiet):
     from bayescausal.mmm.analysis import analyze as run_analysis
 
     options = replace(options, lift_tests=resolve_lift_tests(options.lift_tests))
