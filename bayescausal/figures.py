@@ -54,7 +54,7 @@ def roi_distribution(result: Result):
     else:
         ax.axvline(0, color="C3", ls="--", label=f"P(profit > 0) = {np.mean(x > 0):.3f}")
         ax.set_xlabel("incremental profit (incremental revenue x margin)")
-    ax.set(ylabel="posterior density", title=f"Decision: {result.decision.action}")
+    ax.set(ylabel="posterior density", title=f"Verdict: {result.decision.verdict}")
     ax.legend()
     return fig
 

@@ -32,6 +32,8 @@ h1{font-size:1.6em;margin-bottom:.2em} h2{border-bottom:1px solid #d0d7de;paddin
 .decision b{font-size:1.25em} .banner a{color:#fff} .banner ul{margin:.4em 0}
 .verdict-act{border-left-color:#1a7f37} .verdict-inconclusive{border-left-color:#d1242f}
 .verdict-continue{border-left-color:#d4a72c} .verdict-do-not-act{border-left-color:#59636e}
+td.verdict-inconclusive{color:#d1242f;font-weight:600} td.verdict-act{color:#1a7f37;font-weight:600}
+td.wrap{white-space:normal;text-align:left;min-width:22em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.88em;display:block;overflow-x:auto}
 th,td{border:1px solid #d0d7de;padding:.25em .55em;text-align:right;white-space:nowrap}
 th{background:#f6f8fa} td:first-child,th:first-child{text-align:left}

@@ -199,7 +199,7 @@ def write_index(out_dir: str | Path, entries: list[dict], *, title: str = "bayes
     rows = "".join(
         f"<tr><td><a href='{html.escape(e['path'])}/index.html'>{html.escape(e['name'])}</a></td>"
         f"<td class='verdict-{_slug(e['verdict'])}'>{html.escape(e['verdict'])}</td>"
-        f"<td>{html.escape(e['decision'])}</td>"
+        f"<td class='wrap'>{html.escape(e['decision'])}</td>"
         f"<td class='{'ok' if e['passed'] else 'fail'}'>{'passed' if e['passed'] else 'NOT CONVERGED'}</td></tr>"
         for e in entries
     )
