@@ -64,6 +64,18 @@ class Family:
     formats: tuple[str, ...] = ()
     demo: tuple[str, ...] = ()  # spec files under models/
     examples: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()  # canonical names a spec's [columns] may map, beyond the inputs' own flags
+
+    def column_names(self, command: Command) -> tuple[str, ...]:
+        """The canonical columns `command` reads: the family's list and the inputs' declared column flags."""
+        from bayescausal.options import declared
+
+        own = (
+            ()
+            if command.inputs is None
+            else tuple(d.key for d in declared(command.inputs) if d.section == "columns" and not d.repeat)
+        )
+        return tuple(dict.fromkeys(self.columns + own))
 
     def command(self, name: str | None = None) -> Command:
         if name is None:

@@ -269,6 +269,7 @@ def add_flag(group, d: Declared, dest: str | None = None) -> None:
     base = _strip_optional(d.type)
     dest = dest or f"{d.section}.{d.key}"
     shown = "" if d.default in (None, "", ()) else f" (default: {_show(d.default)})"
+    d = dataclasses.replace(d, help=d.help.replace("%", "%%"))  # argparse formats help with %
     if d.positional:
         group.add_argument(dest, metavar=d.metavar or d.flag.upper(), help=d.help)
         return
@@ -281,7 +282,7 @@ def add_flag(group, d: Declared, dest: str | None = None) -> None:
         else:
             group.add_argument(f"--{d.flag}", dest=dest, action="store_true", default=None, help=d.help)
         return
-    kwargs: dict[str, Any] = {"dest": dest, "default": None, "help": d.help + shown}
+    kwargs: dict[str, Any] = {"dest": dest, "default": None, "help": d.help + shown.replace("%", "%%")}
     if d.choices is not None and typing.get_origin(base) not in (tuple, list):
         kwargs["choices"] = d.choices
     elif base in (int, float):

@@ -4,7 +4,8 @@ and output of one analysis. Parsed strictly: an unknown key or a wrong type is a
     kind = "<family>"                # a registered family (bayescausal.family; `bayescausal --help` lists them)
     command = "<command>"            # optional: one of the family's commands (default: its first)
     name = "checkout_button"         # report folder name under reports/ unless [output] dir is set
-    [data]     path = "data.csv" | dataset = "<shipped dataset>";  format = one of the family's formats
+    [data]     path = "data.csv" | dataset = "<shipped dataset>";  format = one of the family's formats;
+               time_format = "%d/%m/%Y" (only where the dates are ambiguous)
     [columns]  canonical = "your column"   (the family's canonical column names)
     [model] [business] [sampler] [diagnostics]
                the keys the family's options declare (bayescausal.options): `bayescausal <kind> <command>
@@ -25,7 +26,7 @@ from bayescausal import family as registry
 from bayescausal.errors import SpecError
 from bayescausal.options import Declared, coerce, spec_keys
 
-DATA_KEYS = {"path": str, "dataset": str, "format": str}
+DATA_KEYS = {"path": str, "dataset": str, "format": str, "time_format": str}  # time_format: strftime
 TOP = ("kind", "name", "title", "command", "data", "columns", "model", "sampler", "business", "output", "diagnostics")
 DECLARED_SECTIONS = ("model", "business", "sampler", "diagnostics")  # keys come from the family's options
 
@@ -107,9 +108,11 @@ def parse_spec(raw: dict, *, source_text: str | None = None, frame_given: bool =
             raise SpecError(f"{key}: expected str, got {type(raw[key]).__name__} ({raw[key]!r})")
     family = registry.get(raw["kind"])
     command = family.command(raw.get("command"))
+    columns = family.column_names(command)
     for section in DECLARED_SECTIONS:
+        _check_column_keys(section, raw.get(section, {}), columns)
         _check_keys(f"[{section}]", raw.get(section, {}), spec_keys([command.options], section))
-    _check_keys("[columns]", raw.get("columns", {}), dict.fromkeys(raw.get("columns", {}), str))
+    _check_keys("[columns]", raw.get("columns", {}), dict.fromkeys(columns, str))
     _check_keys("[output]", raw.get("output", {}), {"dir": str})
     data = raw.get("data", {})
     _check_keys("[data]", data, DATA_KEYS)
@@ -128,6 +131,17 @@ def parse_spec(raw: dict, *, source_text: str | None = None, frame_given: bool =
         diagnostics=raw.get("diagnostics", {}),
         source_text=source_text,
     )
+
+
+def _check_column_keys(section: str, table: Any, columns: tuple[str, ...]) -> None:
+    """A column name given where an option belongs is the commonest slip: name the table it goes in."""
+    if not isinstance(table, dict):
+        return
+    for key, value in table.items():
+        if key in columns and isinstance(value, str):
+            raise SpecError(
+                f"'{key}' in [{section}] names a column: map it in [columns] instead ([columns] {key} = \"{value}\")"
+            )
 
 
 def _check_source(data: dict, family, command, frame_given: bool) -> None:

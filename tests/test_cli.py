@@ -173,7 +173,8 @@ def test_report_command_and_module_entry(capsys, ab_csv, tmp_path):
 def test_did_fit_generic_panel_json_contract(capsys, tmp_path):
     from bayescausal.simulate.did import simulate_panel
 
-    panel = simulate_panel(units=200, periods=20, effect=2.0, cohorts=((10, 14), (14, 19)), seed=4)
+    # enough units that the pre-period can see a trend large enough to explain the effect (the power check)
+    panel = simulate_panel(units=2000, periods=20, effect=2.0, cohorts=((10, 14), (14, 19)), seed=4)
     path = tmp_path / "panel.csv"
     panel.to_long().rename(columns={"simulated spend": "spend"}).to_csv(path, index=False)
     argv = [

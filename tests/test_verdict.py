@@ -78,7 +78,10 @@ def test_violated_parallel_trend_is_inconclusive_with_exit_6(tmp_path, capsys):
     s = json.loads(capsys.readouterr().out)
     assert code == 6 and s["decision"]["verdict"] == "inconclusive"
     assert s["estimates"]["att"]["mean"] > 3  # the drift alone looks like an effect: the rule would act
-    assert [b["name"] for b in s["decision"]["blocking"]] == ["parallel pre-trends (event-study leads)"]
+    blocking = {b["name"] for b in s["decision"]["blocking"]}
+    assert blocking == {"parallel pre-trends (event-study leads)", "linear pre-trend, and the power to see one"}
+    linear = {c["name"]: c for c in s["checks"]}["linear pre-trend, and the power to see one"]
+    assert linear["values"]["detected"]  # the drift itself is seen, not only a lack of power
     assert (
         s["decision"]["next_step"]["text"]
         and {c["name"]: c["gating"] for c in s["checks"]}["parallel pre-trends (event-study leads)"]

@@ -11,6 +11,7 @@ Importing this package is cheap: the family's declaration only, no PyMC.
 from __future__ import annotations
 
 from bayescausal.ab import commands as _c
+from bayescausal.ab.data import AB_COLUMNS
 from bayescausal.ab.options import (
     ABOptions,
     AllocateOptions,
@@ -29,6 +30,7 @@ FAMILY = Family(
     description="Bayesian A/B tests: exact Beta-Bernoulli conversion, revenue per user, segment pooling, "
     "sequential checks and Thompson allocation.",
     formats=("aggregated", "events"),
+    columns=AB_COLUMNS,
     demo=("ab_checkout.toml", "ab_daily_check.toml", "ab_operating_characteristics.toml"),
     examples=(
         "bayescausal ab analyze ab.csv --control A --margin 0.3 --cost 5000",

@@ -13,11 +13,11 @@ from bayescausal.family import quiet
 
 def ab_data(spec, raw: pd.DataFrame, *, daily: bool = False) -> pd.DataFrame:
     """Aggregated, validated A/B rows from either layout ([data].format = aggregated | events)."""
-    from bayescausal.ab.data import aggregate_events, validate_aggregated
+    from bayescausal.ab.data import EVENT_COLUMNS, aggregate_events, validate_aggregated
 
     if spec.data.get("format", "aggregated") != "events":
         return validate_aggregated(raw, spec.columns)
-    cols = {k: spec.columns.get(k, k) for k in ("user", "arm", "converted", "revenue", "timestamp", "segment")}
+    cols = {k: spec.columns.get(k, k) for k in EVENT_COLUMNS}
 
     def optional(key):
         return cols[key] if cols[key] in raw.columns else None

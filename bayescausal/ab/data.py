@@ -16,6 +16,9 @@ from bayescausal.errors import DataError
 COUNTS = ["visitors", "conversions"]
 REVENUE_STATS = ["revenue", "revenue_sq", "purchasers", "log_revenue", "log_revenue_sq"]
 WHAT = "A/B data"
+EVENT_COLUMNS = ("user", "arm", "converted", "revenue", "timestamp", "segment")
+AB_COLUMNS = tuple(dict.fromkeys(("arm", *COUNTS, *REVENUE_STATS, "segment", "day", *EVENT_COLUMNS)))
+COLUMN_HINT = 'map them with --col CANONICAL=YOURS, e.g. --col arm=variant (in a spec: [columns] arm = "variant")'
 
 
 def validate_aggregated(frame: pd.DataFrame, columns: dict[str, str] | None = None) -> pd.DataFrame:
@@ -25,7 +28,7 @@ def validate_aggregated(frame: pd.DataFrame, columns: dict[str, str] | None = No
     """
     mapping = {user: canon for canon, user in (columns or {}).items()}
     df = frame.rename(columns=mapping).copy()
-    v.require_columns(df, ["arm", *COUNTS], what=WHAT)
+    v.require_columns(df, ["arm", *COUNTS], what=WHAT, hint=COLUMN_HINT)
     keys = ["arm"] + [k for k in ("segment", "day") if k in df.columns]
     if df["arm"].isna().any():
         raise DataError(f"{WHAT}: column 'arm' has missing values; every row needs an arm name.")
@@ -118,7 +121,7 @@ def aggregate_events(
     With `timestamp`, rows are per day and cumulative, ready for `ab check`.
     """
     needed = [c for c in (arm, converted, revenue, user, timestamp, segment) if c]
-    v.require_columns(events, needed, what="A/B events")
+    v.require_columns(events, needed, what="A/B events", hint=COLUMN_HINT)
     numeric = [converted] + ([revenue] if revenue else [])
     v.require_numeric(events, numeric, what="A/B events")
     v.require_finite(events, numeric, what="A/B events")

@@ -88,7 +88,12 @@ def prepare(
         raise DataError("no covariates given: BCF needs at least one (e.g. --covariates age,state)")
     if outcome in covariates or treatment in covariates:
         raise DataError("the outcome and the treatment must not be among the covariates")
-    require_columns(frame, [outcome, treatment, *covariates, *([id_column] if id_column else [])], what="BCF data")
+    require_columns(
+        frame,
+        [outcome, treatment, *covariates, *([id_column] if id_column else [])],
+        what="BCF data",
+        hint="name the columns with --outcome, --treatment and --covariates",
+    )
     require_numeric(frame, [outcome], what="outcome")
     require_finite(frame, [outcome], what="outcome")
     require_finite(frame, [c for c in covariates if pd.api.types.is_numeric_dtype(frame[c])], what="covariates")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bayescausal.data.validate import ROWS_ARE
 from bayescausal.errors import DataError
 
 READERS = {".csv": pd.read_csv, ".parquet": pd.read_parquet, ".pq": pd.read_parquet}
@@ -26,6 +27,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise DataError(f"could not parse {path}: {exc}") from exc
     if frame.empty:
         raise DataError(f"{path} has no rows: nothing to analyse")
+    frame.attrs[ROWS_ARE] = "csv" if path.suffix.lower() == ".csv" else "parquet"  # errors name file lines
     return frame
 
 

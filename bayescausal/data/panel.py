@@ -11,9 +11,12 @@ import numpy as np
 import pandas as pd
 
 from bayescausal.data import validate as v
+from bayescausal.data.periods import order_key
 from bayescausal.errors import DataError
 
 WHAT = "DiD panel"
+MAX_ABS_OUTCOME = 1e100
+COLUMN_HINT = "name your columns with --unit, --time, --outcome and --treated (in a spec: [columns] unit = ...)"
 
 
 @dataclass
@@ -55,20 +58,24 @@ class Panel:
         )
 
 
-def from_long(frame: pd.DataFrame, *, unit: str, time: str, outcome: str, treated: str) -> Panel:
-    """A balanced panel from long rows (one per unit and period), validated at the boundary."""
-    v.require_columns(frame, [unit, time, outcome, treated], what=WHAT)
-    v.require_numeric(frame, [outcome, treated], what=WHAT)
-    v.require_finite(frame, [outcome, treated], what=WHAT)
+def from_long(
+    frame: pd.DataFrame, *, unit: str, time: str, outcome: str, treated: str, time_format: str | None = None
+) -> Panel:
+    """A balanced panel from long rows (one per unit and period), validated at the boundary. Periods are put
+    in their true order (numbers, dates, numbered labels: bayescausal.data.periods), never sorted as text."""
+    v.require_columns(frame, [unit, time, outcome, treated], what=WHAT, hint=COLUMN_HINT)
     for col in (unit, time):
         if frame[col].isna().any():
-            raise DataError(f"{WHAT}: column '{col}' has missing values; every row needs a {col}.")
-    d = frame[treated].to_numpy(float)
-    if not np.isin(d, (0.0, 1.0)).all():
-        raise DataError(f"{WHAT}: '{treated}' must be a 0/1 treatment indicator per unit and period.")
+            raise DataError(f"{WHAT}: column '{col}' has missing values ({v.rows(frame, frame[col].isna())}).")
+    d = _indicator(frame, treated)
+    v.require_numeric(frame, [outcome], what=WHAT)
+    v.require_finite(frame, [outcome], what=WHAT)
+    _require_representable(frame, outcome)
     v.require_unique(frame, [unit, time], what=WHAT)
     units, u_idx = np.unique(frame[unit].to_numpy(), return_inverse=True)
-    periods, t_idx = np.unique(frame[time].to_numpy(), return_inverse=True)
+    key = order_key(frame[time], column=time, time_format=time_format)
+    _, first_row, t_idx = np.unique(key.to_numpy(), return_index=True, return_inverse=True)
+    periods = frame[time].to_numpy()[first_row]
     if len(frame) != len(units) * len(periods):
         missing = len(units) * len(periods) - len(frame)
         raise DataError(
@@ -82,6 +89,37 @@ def from_long(frame: pd.DataFrame, *, unit: str, time: str, outcome: str, treate
     panel = Panel(y, dmat, units, periods, outcome)
     require_design(panel)
     return panel
+
+
+def _indicator(frame: pd.DataFrame, treated: str) -> np.ndarray:
+    """The treatment as 0/1 floats: numbers 0/1 or True/False (as values or as text)."""
+    col = frame[treated]
+    if col.dtype == object:
+        lowered = col.astype(str).str.strip().str.lower()
+        if lowered.isin(["true", "false"]).all():
+            col = lowered == "true"
+    if pd.api.types.is_bool_dtype(col):
+        return col.to_numpy(float)
+    v.require_numeric(frame, [treated], what=WHAT)
+    v.require_finite(frame, [treated], what=WHAT)
+    d = col.to_numpy(float)
+    if not np.isin(d, (0.0, 1.0)).all():
+        bad = ~np.isin(d, (0.0, 1.0))
+        raise DataError(
+            f"{WHAT}: '{treated}' must be a 0/1 (or True/False) treatment indicator per unit and period; found "
+            f"{sorted(set(d[bad].tolist()))[:5]} ({v.rows(frame, bad)})."
+        )
+    return d
+
+
+def _require_representable(frame: pd.DataFrame, outcome: str) -> None:
+    """Variances square the outcome: beyond 1e100 they overflow double precision (say so, do not crash)."""
+    big = np.abs(frame[outcome].to_numpy(float)) > MAX_ABS_OUTCOME
+    if big.any():
+        raise DataError(
+            f"{WHAT}: '{outcome}' has {big.sum()} value(s) above {MAX_ABS_OUTCOME:.0e} in absolute value "
+            f"({v.rows(frame, big)}); variances of such numbers overflow. Rescale the outcome (e.g. to millions)."
+        )
 
 
 def require_design(panel: Panel) -> None:

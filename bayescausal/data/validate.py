@@ -16,12 +16,34 @@ def _show(values: Iterable, limit: int = 5) -> str:
     return text + (f" ... ({len(values)} in all)" if len(values) > limit else "")
 
 
-def require_columns(frame: pd.DataFrame, required: Iterable[str], *, what: str = "data") -> None:
+ROWS_ARE = "rows_are"  # frame.attrs key: "csv" (index i is file line i + 2) or "parquet" (row i + 1)
+
+
+def rows(frame: pd.DataFrame, mask) -> str:
+    """Where the flagged rows are, in the user's terms: file lines of a CSV (the header is line 1), 1-based
+    rows of a Parquet file, or index labels of a DataFrame."""
+    index = frame.index[np.asarray(mask, dtype=bool)]
+    kind = frame.attrs.get(ROWS_ARE)
+    if kind == "csv" and pd.api.types.is_integer_dtype(index):
+        return f"file lines {_show(int(i) + 2 for i in index)}"
+    if kind == "parquet" and pd.api.types.is_integer_dtype(index):
+        return f"rows {_show(int(i) + 1 for i in index)} of the file (1-based)"
+    return f"index labels {_show(index)}"
+
+
+def require_columns(
+    frame: pd.DataFrame,
+    required: Iterable[str],
+    *,
+    what: str = "data",
+    hint: str = "rename the columns, or map them in the spec's [columns] table",
+) -> None:
+    """`hint`: how this family maps columns (its flags), named in the message."""
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise DataError(
             f"{what}: missing column(s) {_show(missing)}. Expected {_show(list(required), 20)}; "
-            f"found {_show(list(frame.columns), 20)}. Rename the columns or map them (e.g. --arm-col / [columns])."
+            f"found {_show(list(frame.columns), 20)}. To fix: {hint}."
         )
 
 
@@ -38,9 +60,8 @@ def require_finite(frame: pd.DataFrame, columns: Iterable[str], *, what: str = "
         values = frame[col].to_numpy(dtype=float)
         bad = ~np.isfinite(values)
         if bad.any():
-            rows = _show(frame.index[bad])
             raise DataError(
-                f"{what}: column '{col}' has {bad.sum()} missing or infinite value(s) (rows {rows}). "
+                f"{what}: column '{col}' has {bad.sum()} missing or infinite value(s) ({rows(frame, bad)}). "
                 "Fill or drop them before the analysis."
             )
 
@@ -50,7 +71,7 @@ def require_nonnegative(frame: pd.DataFrame, columns: Iterable[str], *, what: st
         bad = frame[col].to_numpy(dtype=float) < 0
         if bad.any():
             raise DataError(
-                f"{what}: column '{col}' has {bad.sum()} negative value(s) (rows {_show(frame.index[bad])}); "
+                f"{what}: column '{col}' has {bad.sum()} negative value(s) ({rows(frame, bad)}); "
                 "counts and amounts must be >= 0."
             )
 
@@ -69,7 +90,7 @@ def require_at_most(frame: pd.DataFrame, small: str, large: str, *, what: str = 
     bad = frame[small].to_numpy(dtype=float) > frame[large].to_numpy(dtype=float)
     if bad.any():
         raise DataError(
-            f"{what}: '{small}' exceeds '{large}' in {bad.sum()} row(s) (rows {_show(frame.index[bad])}); "
+            f"{what}: '{small}' exceeds '{large}' in {bad.sum()} row(s) ({rows(frame, bad)}); "
             f"{small} must be <= {large}. Check for swapped columns or double-counted {small}."
         )
 

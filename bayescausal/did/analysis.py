@@ -10,7 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from bayescausal import diagnostics as diag
-from bayescausal.data.panel import Panel
+from bayescausal.data.panel import Panel, require_design
 from bayescausal.did import plots
 from bayescausal.did.event_study import event_study
 from bayescausal.did.model import (
@@ -23,6 +23,8 @@ from bayescausal.did.model import (
     within_estimator,
 )
 from bayescausal.did.options import DiDOptions
+from bayescausal.did.pretrend import linear_pretrend
+from bayescausal.errors import DataError
 from bayescausal.estimates import from_draws, hdi_from_draws
 from bayescausal.result import Check, LiftTest, Parts, Result
 from bayescausal.roi import decide_from_draws, summarise_roi
@@ -48,16 +50,23 @@ def analyze(panel: Panel, options: DiDOptions | None = None, *, cost: dict | Non
     method = "monte-carlo" if post.idata is None else "mcmc"
     _effects(panel, groups, post, opt, parts, method)
     es = event_study(
-        panel, groups[0], leads=opt.leads, tolerance=opt.lead_tolerance, seed=opt.sampler.seed, hdi_prob=opt.hdi_prob
+        panel,
+        main_cohort(groups),
+        leads=opt.leads,
+        tolerance=opt.lead_tolerance,
+        seed=opt.sampler.seed,
+        hdi_prob=opt.hdi_prob,
     )
+    pre_mean = float(np.mean([panel.outcome[c.treated_units, : c.start].mean() for c in groups]))
     _design_checks(panel, groups, es, opt, parts)
+    matters = max(abs(parts.estimates["att"].mean), opt.threshold * abs(pre_mean))
+    parts.checks.insert(1 if np.isfinite(es.zero_tail_prob) else 0, _power_check(panel, groups, post, opt, matters))
     total_cost = opt.cost if opt.cost is not None else (cost["total"] if cost else None)
     if cost and opt.cost is None:
         parts.notes.append(
             f"cost = mailers {cost['mailers']:,.2f} + coupon discounts used {cost['coupon_discounts']:,.2f}"
             f" = {cost['total']:,.2f} ({cost['recipients']:,.0f} recipient households)"
         )
-    pre_mean = float(np.mean([panel.outcome[c.treated_units, : c.start].mean() for c in groups]))
     roi, decision = _money_and_decision(
         post.att,
         post.weights.sum(),
@@ -127,18 +136,18 @@ def _design_checks(panel: Panel, groups, es, opt: DiDOptions, parts: Parts) -> N
     parts.tables["event study"] = es.table
     if len(groups) > 1:
         parts.notes.append(
-            f"event study and placebo start date: the first cohort (periods {groups[0].label}); every "
-            "cohort's own effect is in the cohorts table"
+            "event study, placebo start date and balance: the largest cohort (periods "
+            f"{main_cohort(groups).label}); every cohort's own effect is in the cohorts table"
         )
     parts.figure("Event study (leads = parallel-trends check)", partial(plots.event_study, es))
     if np.isfinite(es.zero_tail_prob):
         parts.checks.append(_pretrend_check(es))
     if opt.refutations:
         parts.checks.extend(_refutations(panel, groups, opt))
-    parts.tables["pre-period balance"] = _balance(panel, groups[0])
+    parts.tables["pre-period balance"] = _balance(panel, main_cohort(groups))
     ppc = predictive_check(groups, seed=opt.sampler.seed)
     parts.tables["posterior predictive check"] = ppc
-    parts.figure("Posterior predictive check: unit contrasts", partial(plots.contrast_ppc, groups[0]))
+    parts.figure("Posterior predictive check: unit contrasts", partial(plots.contrast_ppc, main_cohort(groups)))
     extreme = ppc[(ppc["p_value"] < 0.005) | (ppc["p_value"] > 0.995)]
     parts.checks.append(
         Check(
@@ -172,6 +181,62 @@ def _pretrend_check(es) -> Check:
         "treated units' pre-period trend (matching, synthetic control), model the trend explicitly, or "
         "shorten the pre-period to the weeks where the leads are flat; do not read the ATT as causal",
     )
+
+
+def _power_check(panel: Panel, groups, post: DiDPosterior, opt: DiDOptions, matters: float) -> Check:
+    """Gating: the pre-period must be able to see a linear trend large enough to explain the effect away
+    (or to hide one the size of the threshold of caring), and must not see one (did.pretrend)."""
+    name = "linear pre-trend, and the power to see one"
+    fits = [linear_pretrend(panel.outcome, c, _pre_lo(c, opt.pre_periods), seed=opt.sampler.seed) for c in groups]
+    if any(f is None for f in fits):
+        return Check(
+            name,
+            False,
+            "a cohort has a single pre-period: parallel trends cannot be checked at all, so nothing supports "
+            "reading the contrast as causal",
+            {"testable": False},
+            gating=True,
+            next_step="add earlier periods (at least two pre-periods per cohort, ideally as many as the "
+            "treated window) or a randomised holdout of the treated units",
+        )
+    weights = post.weights / post.weights.sum()
+    detectable = float(sum(w * f.detectable_bias for w, f in zip(weights, fits, strict=True)))
+    detected = [c.label for c, f in zip(groups, fits, strict=True) if f.detected]
+    powered = detectable <= matters
+    worst = max(fits, key=lambda f: abs(f.slope_mean) / f.slope_sd)
+    detail = (
+        f"differential slope {worst.slope_mean:+.3g} per period (sd {worst.slope_sd:.3g}, P(> 0) = "
+        f"{worst.prob_positive:.3f}) over {worst.periods} pre-periods; a linear trend it would detect with 80% power "
+        f"biases the ATT by {detectable:.3g}, against {matters:.3g} that matters (the |ATT|, or the threshold of "
+        "caring if larger)"
+    )
+    if detected:
+        detail += f": a pre-trend is DETECTED in cohort(s) {', '.join(detected)}"
+    elif not powered:
+        detail += ": the pre-period CANNOT SEE a trend that would explain the effect away (no power)"
+    values = {"slope": worst.slope_mean, "slope_sd": worst.slope_sd, "detectable_bias": detectable}
+    values |= {"matters": matters, "detected": bool(detected), "powered": powered}
+    return Check(
+        name,
+        powered and not detected,
+        detail,
+        values,
+        gating=True,
+        next_step="the treated units trend apart before treatment: model the trend or choose controls that share it"
+        if detected
+        else "the pre-period is too noisy or too short to rule out a trend that explains the effect: add control "
+        "units or earlier periods, shorten the gap with --pre-periods, or settle it with a randomised holdout",
+    )
+
+
+def main_cohort(groups):
+    """The cohort with the most treated unit-periods (the first on ties): the event study, placebo and balance
+    describe it, so a singleton early cohort does not stand for the whole design."""
+    return max(groups, key=lambda c: c.treated_unit_periods)
+
+
+def _pre_lo(cohort, pre_periods: int | None) -> int:
+    return 0 if pre_periods is None else max(0, cohort.start - pre_periods)
 
 
 def _diagnostics(post: DiDPosterior, opt: DiDOptions):
@@ -233,8 +298,7 @@ def _money_and_decision(
 
 def _single_window(panel: Panel, cohort, pre_periods: int | None) -> Panel:
     """The periods one cohort's contrast uses, for the reference within estimator."""
-    lo = 0 if pre_periods is None else max(0, cohort.start - pre_periods)
-    cols = slice(lo, cohort.end + 1)
+    cols = slice(_pre_lo(cohort, pre_periods), cohort.end + 1)
     return Panel(panel.outcome[:, cols], panel.treated[:, cols], panel.units, panel.periods[cols])
 
 
@@ -245,7 +309,7 @@ def _refutations(panel: Panel, groups, opt: DiDOptions) -> list[Check]:
     moves the outcome. Leave-one-period-out stability only informs."""
     sampler = opt.sampler
     checks = []
-    first = groups[0]
+    first = main_cohort(groups)
     length = first.end - first.start + 1
     if first.start >= 2 * length:  # a placebo window of the same length, ending before treatment starts
         fake = np.zeros_like(panel.treated)
@@ -260,28 +324,50 @@ def _refutations(panel: Panel, groups, opt: DiDOptions) -> list[Check]:
     checks.append(
         _near_zero("placebo: permuted treated units", Panel(panel.outcome, shuffled, panel.units, panel.periods), opt)
     )
-    base = posterior_gaussian(groups, draws=2000, seed=sampler.seed).att
-    means = []
+    checks.append(_leave_one_period_out(panel, groups, opt))
+    return checks
+
+
+def _leave_one_period_out(panel: Panel, groups, opt: DiDOptions) -> Check:
+    """Informative: the ATT should not hinge on one period. A period whose removal leaves some cohort without
+    a pre-period or a treated period changes the design, not the estimate, and is skipped (and counted)."""
+    name = "leave-one-period-out stability"
+    seed = opt.sampler.seed
+    base = posterior_gaussian(groups, draws=2000, seed=seed).att
+    means, skipped = [], 0
     for t in range(panel.shape[1]):
         keep = np.arange(panel.shape[1]) != t
         sub = Panel(panel.outcome[:, keep], panel.treated[:, keep], panel.units, panel.periods[keep])
         try:
-            means.append(
-                posterior_gaussian(cohorts(sub, pre_periods=opt.pre_periods), draws=2000, seed=sampler.seed).att.mean()
-            )
-        except Exception:  # dropping the only pre-period or treated period leaves no design: skip that period
+            require_design(sub)
+            sub_groups = cohorts(sub, pre_periods=opt.pre_periods)
+        except DataError:
+            skipped += 1
             continue
-    spread = (max(means) - min(means)) if means else 0.0
-    checks.append(
-        Check(
-            "leave-one-period-out stability",
-            spread <= 2 * base.std(),
-            f"ATT posterior mean ranges over [{min(means):.4g}, {max(means):.4g}] when any single period is dropped "
-            f"(posterior sd {base.std():.3g})",
-            {"min": min(means), "max": max(means), "sd": float(base.std())},
-        )
+        if len(sub_groups) != len(groups):  # a cohort's only treated period went: a different estimand
+            skipped += 1
+            continue
+        means.append(float(posterior_gaussian(sub_groups, draws=2000, seed=seed).att.mean()))
+    note = (
+        f"; {skipped} period(s) skipped: dropping them removes a cohort's only pre- or treated period"
+        if skipped
+        else ""
     )
-    return checks
+    if len(means) < 2:
+        return Check(
+            name,
+            True,
+            "not applicable: too few periods can be dropped without changing the design" + note,
+            {"applicable": False, "skipped": skipped},
+        )
+    spread = max(means) - min(means)
+    return Check(
+        name,
+        spread <= 2 * base.std(),
+        f"ATT posterior mean ranges over [{min(means):.4g}, {max(means):.4g}] when any single period is dropped "
+        f"(posterior sd {base.std():.3g}){note}",
+        {"min": min(means), "max": max(means), "sd": float(base.std()), "skipped": skipped},
+    )
 
 
 def _near_zero(name: str, panel: Panel, opt: DiDOptions) -> Check:

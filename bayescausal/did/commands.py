@@ -37,7 +37,7 @@ def load(spec, options: DiDOptions, *, frame=None, progress=quiet):
             raise SpecError("[model].campaign is required with the Complete Journey data (e.g. campaign = 18)")
         raw, source = read_source(spec, frame)
         cols = {k: spec.columns.get(k, k) for k in ("unit", "time", "outcome", "treated")}
-        return DidData(from_long(raw, **cols)), source
+        return DidData(from_long(raw, **cols, time_format=spec.data.get("time_format"))), source
     tables, kaggle = _tables(spec)
     panel = complete_journey_panel(options.campaign, tables=tables, outcome=options.spend)
     cost = None

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from bayescausal.data.panel import Panel
-from bayescausal.did.model import Cohort
+from bayescausal.did.model import Cohort, shares_scale
 from bayescausal.errors import DataError
 from bayescausal.estimates import hdi_from_draws
 
@@ -28,6 +28,14 @@ class EventStudy:
     prob_leads_within_tolerance: float
     tolerance: float
     zero_tail_prob: float  # posterior tail probability of "no pre-trend" in the leads' joint region
+    slope_sd: float  # posterior sd of a linear pre-trend per period fitted to the leads (nan without leads)
+
+
+def slope_draws(draws: np.ndarray, event_times: np.ndarray) -> np.ndarray:
+    """Per draw, the least-squares slope of the leads on event time, through the reference period (e = -1,
+    fixed at zero): the linear pre-trend the leads can see, and how precisely."""
+    x = event_times + 1.0
+    return draws @ x / (x @ x)
 
 
 def zero_tail_probability(draws: np.ndarray) -> float:
@@ -44,19 +52,36 @@ def zero_tail_probability(draws: np.ndarray) -> float:
     return float(np.mean(d_draws >= d_zero))
 
 
-def _mean_vector_draws(x: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
-    """Exact posterior draws of the mean vector of rows of x (NIW, reference prior)."""
-    n, k = x.shape
-    if n < 2:
-        raise DataError("event study: a group needs at least 2 units")
-    if n - 1 < k:  # too few units for a joint covariance: event times drawn independently (each exact)
-        sigma2 = x.var(axis=0, ddof=1) * (n - 1) / rng.chisquare(n - 1, size=(draws, k))
-        return x.mean(axis=0) + np.sqrt(np.maximum(sigma2, 0) / n) * rng.standard_normal((draws, k))
+def _scatter(x: np.ndarray) -> np.ndarray:
     centred = x - x.mean(axis=0)
-    scatter = centred.T @ centred + 1e-9 * np.eye(k)
-    sigma = stats.invwishart.rvs(df=n - 1, scale=scatter, size=draws, random_state=rng).reshape(draws, k, k)
-    chol = np.linalg.cholesky(sigma / n)
-    return x.mean(axis=0) + np.einsum("dij,dj->di", chol, rng.standard_normal((draws, k)))
+    return centred.T @ centred
+
+
+def _vector_draws(mean: np.ndarray, scatter: np.ndarray, df: int, scale: float, draws: int, rng) -> np.ndarray:
+    """Draws of `mean` + N(0, Sigma * scale) with Sigma ~ Inverse-Wishart(df, scatter) (reference prior); with
+    fewer degrees of freedom than event times, each event time is drawn on its own (each still exact)."""
+    k = len(mean)
+    if df < k:
+        sigma2 = np.diag(scatter) / rng.chisquare(df, size=(draws, k))
+        return mean + np.sqrt(sigma2 * scale) * rng.standard_normal((draws, k))
+    sigma = stats.invwishart.rvs(df=df, scale=scatter + 1e-9 * np.eye(k), size=draws, random_state=rng)
+    chol = np.linalg.cholesky(sigma.reshape(draws, k, k) * scale)
+    return mean + np.einsum("dij,dj->di", chol, rng.standard_normal((draws, k)))
+
+
+def _path_draws(treated: np.ndarray, control: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """Exact posterior draws of the treated-minus-control mean path (rows: units, columns: event times):
+    each group with its own covariance, or one shared covariance when a group is small (as in did.model)."""
+    nt, nc = len(treated), len(control)
+    if nt + nc < 3:
+        raise DataError("event study: one treated and one control unit leave no degrees of freedom")
+    if not shares_scale(nt, nc):
+        return _vector_draws(treated.mean(0), _scatter(treated), nt - 1, 1 / nt, draws, rng) - _vector_draws(
+            control.mean(0), _scatter(control), nc - 1, 1 / nc, draws, rng
+        )
+    pooled = _scatter(treated) + _scatter(control)
+    diff = treated.mean(0) - control.mean(0)
+    return _vector_draws(diff, pooled, nt + nc - 2, 1 / nt + 1 / nc, draws, rng)
 
 
 def event_study(
@@ -78,9 +103,7 @@ def event_study(
     ref = panel.outcome[:, start - 1][:, None]
     dev = panel.outcome[:, window][:, keep] - ref
     rng = np.random.default_rng(seed)
-    effect = _mean_vector_draws(dev[cohort.treated_units], draws, rng) - _mean_vector_draws(
-        dev[cohort.control_units], draws, rng
-    )
+    effect = _path_draws(dev[cohort.treated_units], dev[cohort.control_units], draws, rng)
     e = event_times[keep]
     lead_cols = e < -1
     if tolerance is None:  # default: 3 posterior sds of a lead, so noise alone passes and a real trend fails
@@ -102,4 +125,5 @@ def event_study(
             }
         )
     tail = zero_tail_probability(effect[:, lead_cols])
-    return EventStudy(e, effect, pd.DataFrame(rows), float(within), float(tolerance), tail)
+    slope_sd = float(slope_draws(effect[:, lead_cols], e[lead_cols]).std()) if lead_cols.any() else np.nan
+    return EventStudy(e, effect, pd.DataFrame(rows), float(within), float(tolerance), tail, slope_sd)

@@ -90,23 +90,49 @@ class DiDPosterior:
     idata: object | None = None  # the NUTS output (Student-t), for diagnostics
 
 
+PPC_MIN_UNITS = 5
+SHARED_SCALE_BELOW = 10  # a treated or control group smaller than this borrows the other group's spread
+
+
+def shares_scale(n_treated: int, n_control: int) -> bool:
+    """Few units cannot estimate their own noise (one treated store has none to estimate): below
+    SHARED_SCALE_BELOW units in either group, treated and control contrasts share one residual scale,
+    so inference leans on the controls' spread (Conley & Taber 2011)."""
+    return min(n_treated, n_control) < SHARED_SCALE_BELOW
+
+
 def _nig_mean_draws(z: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
     """Exact posterior draws of the mean of Gaussian z under the reference prior p(mu, sigma) ~ 1/sigma."""
     n = len(z)
-    if n < 2:
-        raise DataError("DiD: a group with fewer than 2 units has no estimable spread")
     s2 = z.var(ddof=1)
     sigma2 = (n - 1) * s2 / rng.chisquare(n - 1, size=draws)
     return z.mean() + np.sqrt(sigma2 / n) * rng.standard_normal(draws)
 
 
+def effect_draws(z_treated: np.ndarray, z_control: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """Exact posterior draws of mean(treated) - mean(control): separate scales (Welch-like) when both groups
+    can estimate their own, else one shared scale (equal variances, reference prior)."""
+    nt, nc = len(z_treated), len(z_control)
+    if nt + nc < 3:
+        raise DataError("DiD: one treated and one control unit leave no degrees of freedom to estimate the noise")
+    if not shares_scale(nt, nc):
+        return _nig_mean_draws(z_treated, draws, rng) - _nig_mean_draws(z_control, draws, rng)
+    df = nt + nc - 2
+    ss = ((z_treated - z_treated.mean()) ** 2).sum() + ((z_control - z_control.mean()) ** 2).sum()
+    sigma2 = ss / rng.chisquare(df, size=draws)
+    diff = z_treated.mean() - z_control.mean()
+    return diff + np.sqrt(sigma2 * (1 / nt + 1 / nc)) * rng.standard_normal(draws)
+
+
 def posterior_gaussian(groups: list[Cohort], *, draws: int = 8000, seed: int = 0) -> DiDPosterior:
-    """Exact posterior (treated and control means each Normal-Inverse-Gamma, separate variances)."""
+    """Exact posterior (treated and control means each Normal-Inverse-Gamma; a shared scale for small groups)."""
     rng = np.random.default_rng(seed)
-    effects = np.column_stack(
-        [_nig_mean_draws(c.z_treated, draws, rng) - _nig_mean_draws(c.z_control, draws, rng) for c in groups]
-    )
-    return _finish(groups, effects, "Gaussian unit contrasts, exact Normal-Inverse-Gamma posterior", None)
+    effects = np.column_stack([effect_draws(c.z_treated, c.z_control, draws, rng) for c in groups])
+    shared = [c.label for c in groups if shares_scale(len(c.z_treated), len(c.z_control))]
+    method = "Gaussian unit contrasts, exact Normal-Inverse-Gamma posterior"
+    if shared:
+        method += f" (one residual scale shared by treated and controls in cohort(s) {', '.join(shared)})"
+    return _finish(groups, effects, method, None)
 
 
 def posterior_student_t(groups: list[Cohort], settings: SamplerSettings) -> DiDPosterior:
@@ -161,7 +187,7 @@ def cohort_table(groups: list[Cohort], post: DiDPosterior, hdi_prob: float = 0.9
     for k, c in enumerate(groups):
         draws = post.cohort_effects[:, k]
         low, high = hdi_from_draws(draws, hdi_prob)
-        se = np.sqrt(c.z_treated.var(ddof=1) / len(c.z_treated) + c.z_control.var(ddof=1) / len(c.z_control))
+        se = _difference_se(c.z_treated, c.z_control)
         rows.append(
             {
                 "cohort (periods)": c.label,
@@ -179,6 +205,15 @@ def cohort_table(groups: list[Cohort], post: DiDPosterior, hdi_prob: float = 0.9
     return pd.DataFrame(rows)
 
 
+def _difference_se(z_treated: np.ndarray, z_control: np.ndarray) -> float:
+    """Standard error of the difference of means: Welch, or pooled when the groups share a scale."""
+    nt, nc = len(z_treated), len(z_control)
+    if not shares_scale(nt, nc):
+        return float(np.sqrt(z_treated.var(ddof=1) / nt + z_control.var(ddof=1) / nc))
+    ss = ((z_treated - z_treated.mean()) ** 2).sum() + ((z_control - z_control.mean()) ** 2).sum()
+    return float(np.sqrt(ss / (nt + nc - 2) * (1 / nt + 1 / nc)))
+
+
 def predictive_check(groups: list[Cohort], *, draws: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Posterior predictive check of the Gaussian contrast model: replicate each group's contrasts and
     compare quantiles and sd with the observed ones (heavy-tailed spend shows up here: consider Student-t)."""
@@ -193,6 +228,8 @@ def predictive_check(groups: list[Cohort], *, draws: int = 2000, seed: int = 0) 
     for c in groups:
         for arm, z in (("treated", c.z_treated), ("control", c.z_control)):
             n = len(z)
+            if n < PPC_MIN_UNITS:  # a handful of contrasts has no distribution shape to check
+                continue
             sigma2 = (n - 1) * z.var(ddof=1) / rng.chisquare(n - 1, size=draws)
             mu = z.mean() + np.sqrt(sigma2 / n) * rng.standard_normal(draws)
             size = min(n, 2000)
@@ -210,4 +247,4 @@ def predictive_check(groups: list[Cohort], *, draws: int = 2000, seed: int = 0) 
                         "p_value": float((replicated >= observed).mean()),
                     }
                 )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["cohort", "group", "statistic", "observed", "predicted_mean", "p_value"])

@@ -75,6 +75,9 @@ class PanelInputs:
     time: str = option("time", "period column (e.g. week)", section="columns")
     outcome: str = option("outcome", "outcome column (e.g. spend)", section="columns")
     treated: str = option("treated", "0/1 treatment indicator per unit and period", section="columns")
+    time_format: str | None = option(
+        None, "strftime format of the time column when its dates are ambiguous (e.g. '%d/%m/%Y')", section="data"
+    )
     cj_folder: str | None = option(
         None,
         "Complete Journey from a folder of the original Kaggle CSVs (transaction_data.csv, ...) instead of "
@@ -92,7 +95,8 @@ class PanelInputs:
         if campaign is not None:
             return {"data": _cj_source(self.cj_folder)}
         columns = {k: getattr(self, k) for k in ("unit", "time", "outcome", "treated")}
-        return {"data": {"path": self.data}, "columns": columns}
+        data = {"path": self.data} | ({"time_format": self.time_format} if self.time_format else {})
+        return {"data": data, "columns": columns}
 
 
 @dataclass(frozen=True)

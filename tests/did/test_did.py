@@ -180,7 +180,10 @@ def test_panel_builder_on_a_hand_made_transactions_table():
             {"u": [1, 1, 2, 2], "t": [1, 2, 1, 2], "y": [1.0, np.nan, 3.0, 4.0], "d": [0, 1, 0, 0]},
             "missing or infinite",
         ),
-        ({"u": [1, 1, 2, 2], "t": [1, 2, 1, 2], "y": [1.0, 2.0, 3.0, 4.0], "d": [0, 2, 0, 0]}, "0/1 treatment"),
+        (
+            {"u": [1, 1, 2, 2], "t": [1, 2, 1, 2], "y": [1.0, 2.0, 3.0, 4.0], "d": [0, 2, 0, 0]},
+            r"0/1 \(or True/False\) treatment",
+        ),
         ({"u": [1, 1, 2, 2], "t": [1, 1, 1, 2], "y": [1.0, 2.0, 3.0, 4.0], "d": [0, 1, 0, 0]}, "duplicated rows"),
     ],
 )
@@ -268,7 +271,7 @@ def test_kaggle_layout_loads_from_a_folder(tmp_path):
                 "1",
             ]
         )
-        == 0
+        == 6  # loads and decides; four households cannot rule out a pre-trend, and the verdict says so
     )
     (tmp_path / "coupon.csv").unlink()
     with pytest.raises(DataError, match="missing \\['coupon.csv'\\]"):

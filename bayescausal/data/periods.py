@@ -1,0 +1,108 @@
+"""Put a time column in its true order: numbers, dates in any common format, or numbered labels.
+
+Sorting time labels as text is a silent wrong answer ("week10" < "week2"; "01/13/2020" < "02/01/2019"),
+so a label's order is used only when it is known: numeric values, datetimes, text that parses as dates
+under exactly one format, or text labels that share a prefix and differ by a number ("week1" ... "week12").
+Anything else is refused with a message naming the column and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from bayescausal.errors import DataError
+
+# the formats a retail export actually uses; US and day-first are told apart by the data, or refused
+DATE_FORMATS = {
+    "%Y-%m-%d": "ISO (2020-01-13)",
+    "%Y/%m/%d": "2020/01/13",
+    "%Y%m%d": "20200113",
+    "%m/%d/%Y": "US month-first (01/13/2020)",
+    "%d/%m/%Y": "day-first (13/01/2020)",
+    "%d.%m.%Y": "day-first (13.01.2020)",
+    "%m-%d-%Y": "US month-first (01-13-2020)",
+    "%d-%m-%Y": "day-first (13-01-2020)",
+    "%d %b %Y": "06 Jan 2020",
+    "%d %B %Y": "06 January 2020",
+    "%b %d %Y": "Jan 06 2020",
+    "%b %d, %Y": "Jan 06, 2020",
+    "%B %d, %Y": "January 06, 2020",
+    "%d-%b-%Y": "06-Jan-2020",
+    "%Y-%m-%d %H:%M:%S": "2020-01-13 00:00:00",
+}
+_NUMBERED = re.compile(r"^(\D*?)(\d+)(\D*)$")
+_YEAR_WEEK = re.compile(r"^(\d{4})[-_ ]?[Ww](\d{1,2})$")
+
+
+def order_key(values: pd.Series, *, column: str, time_format: str | None = None) -> pd.Series:
+    """A sortable key for each value (numbers or datetimes), or a DataError saying why the order is unknown.
+
+    `time_format`: a strftime format that settles an ambiguous date column (e.g. "%d/%m/%Y")."""
+    if pd.api.types.is_bool_dtype(values):
+        raise DataError(f"time column '{column}' holds True/False values; it needs periods (numbers or dates).")
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    text = values.astype(str).str.strip()
+    if time_format is not None:
+        parsed = pd.to_datetime(text, format=time_format, errors="coerce")
+        if parsed.isna().any():
+            bad = text[parsed.isna()].unique()[:3].tolist()
+            raise DataError(f"time column '{column}': values {bad} do not match time_format '{time_format}'.")
+        return parsed
+    numbers = pd.to_numeric(text, errors="coerce")
+    if numbers.notna().all():
+        return numbers
+    for key in (_dates, _year_weeks, _numbered):
+        found = key(text, column)
+        if found is not None:
+            return found
+    examples = ", ".join(repr(x) for x in text.unique()[:4])
+    raise DataError(
+        f"time column '{column}': cannot tell the order of its values ({examples}); sorting them as text would "
+        "mix up the periods. Give integer periods, dates (e.g. 2020-01-13), or labels numbered in order "
+        "(week1, week2, ...); for dates in another format set time_format (e.g. --time-format '%d/%m/%Y')."
+    )
+
+
+def _dates(text: pd.Series, column: str) -> pd.Series | None:
+    """Dates under the one format that parses every value; two formats that disagree are refused."""
+    matches = {}
+    distinct = pd.Series(text.unique())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for fmt in DATE_FORMATS:
+            parsed = pd.to_datetime(distinct, format=fmt, errors="coerce")
+            if parsed.notna().all():
+                matches[fmt] = parsed
+    if not matches:
+        return None
+    first, *others = matches.items()
+    conflicting = [fmt for fmt, parsed in others if not parsed.equals(first[1])]
+    if conflicting:
+        names = " or ".join(DATE_FORMATS[f] for f in (first[0], *conflicting))
+        raise DataError(
+            f"time column '{column}': the dates read as {names}, and these give different dates. Set time_format "
+            f"to say which (e.g. --time-format '{first[0]}' or '{conflicting[0]}')."
+        )
+    lookup = dict(zip(distinct, first[1], strict=True))
+    return text.map(lookup)
+
+
+def _year_weeks(text: pd.Series, column: str) -> pd.Series | None:
+    """ISO-style year-week labels ("2020-W03", "2020W3"): ordered by year, then week."""
+    parts = text.str.extract(_YEAR_WEEK)
+    if parts.isna().any().any():
+        return None
+    return parts[0].astype(int) * 100 + parts[1].astype(int)
+
+
+def _numbered(text: pd.Series, column: str) -> pd.Series | None:
+    """Labels that share a prefix and suffix and differ by a number ("week1" ... "week12", "P01")."""
+    parts = text.str.extract(_NUMBERED)
+    if parts.isna().any().any() or parts[0].nunique() != 1 or parts[2].nunique() != 1:
+        return None
+    return parts[1].astype(np.int64)
