@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
-from bayescausal import __version__
+from bayescausal import __version__, interrupt
 from bayescausal import family as registry
 from bayescausal import options as opts
 from bayescausal.errors import BayesCausalError
@@ -201,13 +202,7 @@ def cmd_family(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from bayescausal.errors import DataError
-
-    path = Path(args.folder)
-    path = path / "summary.json" if path.is_dir() else path
-    if not path.exists():
-        raise DataError(f"no summary.json at {path}: point at a report folder written by bayescausal")
-    summary = json.loads(path.read_text())
+    summary = read_summary(Path(args.folder))
     if args.json:
         print(json.dumps(summary, indent=2), file=args.stdout)
         return EXIT_OK
@@ -218,12 +213,45 @@ def cmd_report(args) -> int:
     print(f"Verdict: {decision.get('verdict', '?').upper()}")
     print(f"Decision: {decision['action']}\n  because {decision['reason']}")
     for b in decision.get("blocking", []):
-        print(f"  blocked by {b['name']}: {b['detail']}")
+        print(f"  blocked by {b.get('name')}: {b.get('detail')}")
     if decision.get("next_step"):
-        print(f"  next step: {decision['next_step']['text']}")
+        print(f"  next step: {decision['next_step'].get('text')}")
     for name, e in summary["estimates"].items():
-        print(f"  {name}: mean {e['mean']:.4g}, {e['hdi_prob']:.0%} HDI [{e['hdi_low']:.4g}, {e['hdi_high']:.4g}]")
+        print(
+            f"  {name}: mean {_number(e.get('mean'))}, {e.get('hdi_prob', 0.94):.0%} HDI "
+            f"[{_number(e.get('hdi_low'))}, {_number(e.get('hdi_high'))}]"
+        )
     return EXIT_OK
+
+
+def read_summary(path: Path) -> dict:
+    """A report's summary.json, checked: a folder or file that is not one gets a message, never a traceback."""
+    from bayescausal.errors import DataError
+
+    path = path / "summary.json" if path.is_dir() else path
+    if not path.is_file():
+        raise DataError(f"no summary.json at {path}: point at a report folder written by bayescausal")
+    try:
+        summary = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(
+            f"{path} is not a readable summary.json ({exc}); it may be truncated or not a bayescausal report: "
+            "rerun the analysis to write it again"
+        ) from exc
+    needed = {"kind": str, "decision": dict, "diagnostics": dict, "estimates": dict}
+    bad = [k for k, t in needed.items() if not isinstance(summary, dict) or not isinstance(summary.get(k), t)]
+    if bad or not {"action", "reason"} <= set(summary["decision"]) or "passed" not in summary["diagnostics"]:
+        raise DataError(
+            f"{path} is not a bayescausal summary (missing or malformed: {', '.join(bad) or 'decision/diagnostics'}); "
+            "rerun the analysis to write it again"
+        )
+    if not all(isinstance(e, dict) for e in summary["estimates"].values()):
+        raise DataError(f"{path}: 'estimates' must map each name to a table of numbers; rerun the analysis")
+    return summary
+
+
+def _number(value) -> str:
+    return f"{value:.4g}" if isinstance(value, int | float) else "n/a"
 
 
 def cmd_demo(args) -> int:
@@ -234,6 +262,11 @@ def cmd_demo(args) -> int:
     return EXIT_OK
 
 
+def _interrupted() -> int:
+    print("interrupted: the run stopped, and no report was written (exit 130)", file=sys.stderr)
+    return interrupt.EXIT_INTERRUPTED
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -241,8 +274,24 @@ def main(argv: list[str] | None = None) -> int:
     args.stdout = sys.stdout
     try:
         # in --json mode stdout carries only the JSON: anything a library prints goes to stderr
-        with contextlib.redirect_stdout(sys.stderr) if getattr(args, "json", False) else contextlib.nullcontext():
-            return handlers.get(args.command, cmd_family)(args)
+        quiet_stdout = (
+            contextlib.redirect_stdout(sys.stderr) if getattr(args, "json", False) else contextlib.nullcontext()
+        )
+        with interrupt.watching(), quiet_stdout:
+            code = handlers.get(args.command, cmd_family)(args)
+        interrupt.check()
+        return code
+    except KeyboardInterrupt:
+        return _interrupted()
+    except BrokenPipeError:  # `bayescausal report R | head`: the reader left; exit as a shell would
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except BayesCausalError as exc:
+        if interrupt.interrupted():
+            return _interrupted()
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except Exception:
+        if interrupt.interrupted():  # a worker pool or library turned Ctrl-C into its own error
+            return _interrupted()
+        raise

@@ -16,6 +16,7 @@ from bayescausal.estimates import Estimate, from_draws
 from bayescausal.options import option
 
 VERDICTS = ("act", "do not act", "continue", "inconclusive")
+MC_Z = 3.0  # a criterion within 3 Monte-Carlo standard errors of its cutoff could flip on another seed
 
 
 @dataclass(frozen=True)
@@ -157,9 +158,50 @@ def decide(
     ship_label: str = "ship",
     reject_label: str = "reject",
     units: str = "",
+    mcse: dict[str, float] | None = None,
 ) -> Decision:
     """Apply the rule. With `can_continue` (more data can come), an undecided case says `continue`
-    instead of rejecting until the expected loss of rejecting is itself under the threshold."""
+    instead of rejecting until the expected loss of rejecting is itself under the threshold.
+
+    `mcse`: the Monte-Carlo standard error of each criterion estimated from draws (keys as in `criteria`);
+    the decision lists in `criteria["monte_carlo_fragile"]` those within MC_Z errors of their cutoff."""
+    inputs = {
+        "prob_positive": prob_positive,
+        "expected_loss_ship": loss_ship,
+        "expected_loss_reject": loss_reject,
+        "prob_roi_above_hurdle": prob_roi,
+    }
+
+    def verdict_at(values: dict) -> Decision:
+        return _apply_rule(
+            values["prob_positive"],
+            values["expected_loss_ship"],
+            values["expected_loss_reject"],
+            rule,
+            values["prob_roi_above_hurdle"],
+            can_continue,
+            ship_label,
+            reject_label,
+            units,
+        )
+
+    decision = verdict_at(inputs)
+    if mcse:
+        decision.criteria |= {f"mcse_{k}": v for k, v in mcse.items()}
+        decision.criteria["monte_carlo_fragile"] = [
+            key
+            for key, error in mcse.items()
+            if inputs.get(key) is not None
+            and error > 0
+            and any(
+                verdict_at(inputs | {key: inputs[key] + sign * MC_Z * error}).verdict != decision.verdict
+                for sign in (-1, 1)
+            )
+        ]
+    return decision
+
+
+def _apply_rule(prob_positive, loss_ship, loss_reject, rule, prob_roi, can_continue, ship_label, reject_label, units):
     eps = rule.threshold_of_caring
     criteria = {
         "prob_positive": prob_positive,
@@ -205,16 +247,46 @@ def decide(
 
 
 def decide_from_draws(
-    effect_draws: np.ndarray, rule: DecisionRule, *, prob_roi: float | None = None, **labels
+    effect_draws: np.ndarray,
+    rule: DecisionRule,
+    *,
+    prob_roi: float | None = None,
+    roi_draws: np.ndarray | None = None,
+    **labels,
 ) -> Decision:
-    """`decide` with P(effect > 0) and both expected losses taken from posterior draws of the effect."""
+    """`decide` with P(effect > 0) and both expected losses taken from posterior draws of the effect, each
+    with its Monte-Carlo error. Draws shaped (chain, draw) are MCMC: their errors use the effective sample
+    size; flat draws are independent. `roi_draws` (same shape) gives P(ROI > hurdle) its error."""
     effect = np.asarray(effect_draws, dtype=float)
     loss_ship, loss_reject = expected_losses(effect)
+    values = {
+        "prob_positive": effect > 0,
+        "expected_loss_ship": np.maximum(-effect, 0),
+        "expected_loss_reject": np.maximum(effect, 0),
+    }
+    if roi_draws is not None:
+        values["prob_roi_above_hurdle"] = np.asarray(roi_draws, dtype=float).reshape(effect.shape) > rule.hurdle_roi
     return decide(
         prob_positive=float((effect > 0).mean()),
         loss_ship=loss_ship,
         loss_reject=loss_reject,
         rule=rule,
         prob_roi=prob_roi,
+        mcse={k: mcse_of_mean(v) for k, v in values.items()},
         **labels,
     )
+
+
+def mcse_of_mean(values: np.ndarray) -> float:
+    """Monte-Carlo standard error of a mean over draws: sd / sqrt(n) for independent draws, sd / sqrt(ESS) for
+    (chain, draw) MCMC draws."""
+    x = np.asarray(values, dtype=float)
+    sd = float(x.std())
+    if sd == 0.0:
+        return 0.0
+    n_eff = float(x.size)
+    if x.ndim == 2 and x.shape[0] > 1:
+        import arviz_stats as azs
+
+        n_eff = float(azs.ess(x, method="mean", chain_axis=0, draw_axis=1))
+    return sd / np.sqrt(max(n_eff, 1.0))

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from bayescausal import family as registry
+from bayescausal import interrupt
 from bayescausal import options as opts
 from bayescausal.family import quiet
 from bayescausal.result import Result, Source
@@ -45,8 +46,10 @@ def run(
         if command.load is None
         else command.load(spec, options, frame=frame, progress=progress)
     )
+    interrupt.check()
     t1 = time.perf_counter()
     result = command.analyze(data, options, progress=progress)
+    interrupt.check()  # a sampler that caught Ctrl-C returns partial draws: never report them
     t2 = time.perf_counter()
     return finalise(result, spec, source, options, {"load_s": t1 - t0, "analyze_s": t2 - t1, "total_s": t2 - t0})
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from bayescausal import interrupt
 from bayescausal.errors import SpecError
 from bayescausal.options import option
 
@@ -75,4 +76,6 @@ def sample(model, settings: SamplerSettings, *, default_target_accept: float = 0
     kwargs = sample_kwargs(settings, default_target_accept=default_target_accept)
     target_accept = kwargs.pop("target_accept")
     with model:
-        return pm.sample(**kwargs, nuts={"target_accept": target_accept})
+        idata = pm.sample(**kwargs, nuts={"target_accept": target_accept})
+    interrupt.check()  # nutpie returns partial draws on Ctrl-C
+    return idata

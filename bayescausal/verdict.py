@@ -26,11 +26,19 @@ EXIT_CODES = {
     3: "NOT CONVERGED: diagnostics failed; the verdict is inconclusive (--allow-unconverged exits 0)",
     4: "ab check: no decision yet, keep the test running",
     5: "ab check: sample ratio mismatch, investigate the assignment",
-    6: "INCONCLUSIVE: a gating check failed; the report says why and what would settle it",
+    6: "INCONCLUSIVE: a gating check failed, or Monte-Carlo error could flip the verdict; the report says why "
+    "and what would settle it",
+    130: "interrupted (Ctrl-C): the run stopped and left no report behind",
 }
 DIAGNOSTICS_NEXT_STEP = (
     "the sampler did not converge: rerun with more tuning and draws (--tune, --draws) or more chains, and if "
     "divergences persist, reparameterise or tighten the priors; do not act on this fit"
+)
+
+
+MONTE_CARLO_NEXT_STEP = (
+    "the verdict sits within Monte-Carlo error of a cutoff: rerun with more draws (--draws) or chains, so the "
+    "probabilities it turns on are estimated precisely enough to decide"
 )
 
 
@@ -44,6 +52,16 @@ def gate(decision: Decision, checks: list[Check], diagnostics: Diagnostics) -> D
     for number, check in enumerate(checks, start=1):
         if check.gating and not check.passed:
             blocking.append({"name": check.name, "kind": "check", "number": number, "detail": check.detail})
+    fragile = decision.criteria.get("monte_carlo_fragile") or []
+    if fragile:
+        errors = ", ".join(f"{k} {decision.criteria[k]:.4g} +- {decision.criteria[f'mcse_{k}']:.2g}" for k in fragile)
+        blocking.append(
+            {
+                "name": "Monte-Carlo error",
+                "kind": "monte-carlo",
+                "detail": f"{errors} (Monte-Carlo standard errors): another seed could give another verdict",
+            }
+        )
     if not blocking:
         return decision
     return replace(
@@ -51,7 +69,7 @@ def gate(decision: Decision, checks: list[Check], diagnostics: Diagnostics) -> D
         verdict="inconclusive",
         action=f"inconclusive (the decision rule alone would say: {decision.action})",
         blocking=blocking,
-        next_step=decision.next_step or _next_step(checks, diagnostics),
+        next_step=decision.next_step or _next_step(checks, diagnostics, fragile),
         criteria=decision.criteria | {"rule_verdict": decision.verdict, "rule_action": decision.action},
     )
 
@@ -71,22 +89,26 @@ def rule_decision(decision: Decision) -> Decision:
     )
 
 
-def _next_step(checks: list[Check], diagnostics: Diagnostics) -> NextStep:
+def _next_step(checks: list[Check], diagnostics: Diagnostics, fragile: list[str] = ()) -> NextStep:
     failed = [c for c in checks if c.gating and not c.passed]
     steps = [f"{c.name}: {c.next_step}" for c in failed if c.next_step]
     steps += [f"{c.name}: failed; investigate before acting" for c in failed if not c.next_step]
+    if fragile:
+        steps.append(MONTE_CARLO_NEXT_STEP)
     if not diagnostics.passed:
         steps.insert(0, DIAGNOSTICS_NEXT_STEP)
     fields = {"failed_checks": [c.name for c in failed], "diagnostics_failed": not diagnostics.passed}
+    fields["monte_carlo_fragile"] = list(fragile)
     fields |= {k: v for c in failed for k, v in c.values.get("next_step", {}).items()}
     return NextStep("; ".join(steps), fields)
 
 
 def exit_code(result: Result, *, allow_unconverged: bool = False) -> int:
-    """3 when the diagnostics failed (unless allowed), 6 when a gating check failed, else 0."""
+    """3 when the diagnostics failed (unless allowed), 6 when a gating check failed or Monte-Carlo error could
+    flip the verdict, else 0."""
     if not result.diagnostics.passed and not allow_unconverged:
         return EXIT_UNCONVERGED
-    if any(b["kind"] == "check" for b in result.decision.blocking):
+    if any(b["kind"] in ("check", "monte-carlo") for b in result.decision.blocking):
         return EXIT_INCONCLUSIVE
     return EXIT_OK
 

@@ -24,7 +24,7 @@ from bayescausal.ab.beta import (
     monte_carlo_ranking,
     prob_b_beats_a,
 )
-from bayescausal.ab.data import arm_totals, segment_totals
+from bayescausal.ab.data import CONSISTENCY, arm_totals, segment_totals
 from bayescausal.ab.hierarchy import beta_binomial_grid, fit_segment_lifts
 from bayescausal.ab.options import ABOptions
 from bayescausal.ab.revenue import fit_revenue
@@ -162,6 +162,8 @@ def _revenue(totals: pd.DataFrame, conv: Conversion, opt: ABOptions, parts: Part
         "posterior draws (Monte-Carlo standard errors in the arms table)"
     )
     parts.notes.extend(revenue.warnings)
+    if CONSISTENCY in totals.columns:
+        parts.checks.append(_consistency_check(totals))
     for arm, pv in revenue.ppc.items():
         parts.checks.append(_order_value_check(arm, pv, revenue.ppc_misfit.get(arm, [])))
     parts.figure("Revenue per user", partial(plots.draw_densities, conv.arms, rpu, "revenue per user"))
@@ -171,6 +173,28 @@ def _revenue(totals: pd.DataFrame, conv: Conversion, opt: ABOptions, parts: Part
             partial(plots.order_value_ppc, revenue.ppc_draws, revenue.ppc_observed),
         )
     return revenue
+
+
+def _consistency_check(totals: pd.DataFrame) -> Check:
+    """Informative: the two fields tell the same story. The conversion rate reads `converted`; revenue per user
+    counts a purchase wherever revenue > 0, so users with revenue but converted = 0 are counted differently."""
+    odd = totals[CONSISTENCY].astype(int)
+    n = int(odd.sum())
+    detail = (
+        "every user with revenue > 0 has converted = 1"
+        if n == 0
+        else f"{n:,} user(s) have revenue > 0 but converted = 0 ({', '.join(f'{a}: {k:,}' for a, k in odd.items())}); "
+        "revenue per user counts them as purchasers (it trusts revenue), the conversion rate does not (it trusts "
+        "converted). Check the export: late-attributed orders, refunds booked as orders, or a converted flag "
+        "with another definition"
+    )
+    return Check(
+        "converted agrees with revenue",
+        n == 0,
+        detail,
+        {"users": n},
+        next_step="fix the export so converted = 1 wherever revenue > 0, or decide on revenue (--metric revenue)",
+    )
 
 
 def _order_value_check(arm: str, pvalues: dict, misfit: list[str]) -> Check:

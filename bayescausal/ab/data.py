@@ -15,9 +15,11 @@ from bayescausal.errors import DataError
 
 COUNTS = ["visitors", "conversions"]
 REVENUE_STATS = ["revenue", "revenue_sq", "purchasers", "log_revenue", "log_revenue_sq"]
+REFUND_STATS = ["refunders", "refund", "refund_sq", "log_refund", "log_refund_sq"]  # users with net revenue < 0
+CONSISTENCY = "revenue_unconverted"  # users with revenue > 0 but converted = 0 (a count, like every statistic)
 WHAT = "A/B data"
 EVENT_COLUMNS = ("user", "arm", "converted", "revenue", "timestamp", "segment")
-AB_COLUMNS = tuple(dict.fromkeys(("arm", *COUNTS, *REVENUE_STATS, "segment", "day", *EVENT_COLUMNS)))
+AB_COLUMNS = tuple(dict.fromkeys(("arm", *COUNTS, *REVENUE_STATS, *REFUND_STATS, "segment", "day", *EVENT_COLUMNS)))
 COLUMN_HINT = 'map them with --col CANONICAL=YOURS, e.g. --col arm=variant (in a spec: [columns] arm = "variant")'
 
 
@@ -32,34 +34,14 @@ def validate_aggregated(frame: pd.DataFrame, columns: dict[str, str] | None = No
     keys = ["arm"] + [k for k in ("segment", "day") if k in df.columns]
     if df["arm"].isna().any():
         raise DataError(f"{WHAT}: column 'arm' has missing values; every row needs an arm name.")
-    df["arm"] = df["arm"].astype(str)
+    df["arm"] = labels(df["arm"], "arm")
     if "segment" in df.columns:
         if df["segment"].isna().any():
             raise DataError(f"{WHAT}: column 'segment' has missing values; label them (e.g. 'unknown').")
-        df["segment"] = df["segment"].astype(str)
+        df["segment"] = labels(df["segment"], "segment")
     v.require_numeric_counts(df, COUNTS, what=WHAT)
     v.require_at_most(df, "conversions", "visitors", what=WHAT)
-    present = [c for c in REVENUE_STATS if c in df.columns]
-    if present:
-        v.require_numeric(df, present, what=WHAT)
-        v.require_finite(df, present, what=WHAT)
-        v.require_nonnegative(
-            df, [c for c in present if not c.startswith("log_revenue") or c.endswith("_sq")], what=WHAT
-        )
-        if "revenue" in df.columns and "revenue_sq" not in df.columns:
-            raise DataError(
-                f"{WHAT}: 'revenue' needs 'revenue_sq' (sum of squared order values) beside it, "
-                "or give event-level rows and let bayescausal aggregate them."
-            )
-        if "revenue" in df.columns and "purchasers" not in df.columns:
-            df["purchasers"] = df["conversions"]
-        if "purchasers" in df.columns:
-            v.require_integer(df, ["purchasers"], what=WHAT)
-            v.require_at_most(df, "purchasers", "visitors", what=WHAT)
-            if "revenue" in df.columns and ((df["revenue"] > 0) & (df["purchasers"] == 0)).any():
-                raise DataError(
-                    f"{WHAT}: rows with revenue > 0 but 0 purchasers; purchasers counts orders with revenue > 0."
-                )
+    _require_revenue_stats(df)
     arms = df["arm"].unique()
     if len(arms) < 2:
         raise DataError(f"{WHAT}: only one arm ({_names(arms)}); an A/B test needs at least two arms to compare.")
@@ -71,6 +53,55 @@ def validate_aggregated(frame: pd.DataFrame, columns: dict[str, str] | None = No
     if "day" in df.columns:
         _require_cumulative(df)
     return df.reset_index(drop=True)
+
+
+def _require_revenue_stats(df: pd.DataFrame) -> None:
+    """Revenue sums are consistent: squares beside sums, purchasers <= visitors, refunds stated explicitly."""
+    present = [c for c in [*REVENUE_STATS, *REFUND_STATS, CONSISTENCY] if c in df.columns]
+    if not present:
+        return
+    v.require_numeric(df, present, what=WHAT)
+    v.require_finite(df, present, what=WHAT)
+    refunds = "refunders" in df.columns
+    signed = {"log_revenue", "log_refund"} | ({"revenue"} if refunds else set())
+    if "revenue" in df.columns and not refunds and (df["revenue"] < 0).any():
+        raise DataError(
+            f"{WHAT}: 'revenue' is negative in {(df['revenue'] < 0).sum()} row(s) "
+            f"({v.rows(df, df['revenue'] < 0)}). Net revenue with refunds needs the refund statistics beside it "
+            "(refunders, refund, refund_sq: users with net revenue < 0); give one row per user (--events) and they "
+            "are computed for you."
+        )
+    v.require_nonnegative(df, [c for c in present if c not in signed], what=WHAT)
+    if "revenue" in df.columns and "revenue_sq" not in df.columns:
+        raise DataError(
+            f"{WHAT}: 'revenue' needs 'revenue_sq' (sum of squared order values) beside it, "
+            "or give event-level rows and let bayescausal aggregate them."
+        )
+    if refunds and not {"refund", "refund_sq"} <= set(df.columns):
+        raise DataError(f"{WHAT}: 'refunders' needs 'refund' and 'refund_sq' (sums of refund sizes) beside it.")
+    if "revenue" in df.columns and "purchasers" not in df.columns:
+        df["purchasers"] = df["conversions"]
+    for counted in ("purchasers", "refunders"):
+        if counted in df.columns:
+            v.require_integer(df, [counted], what=WHAT)
+            v.require_at_most(df, counted, "visitors", what=WHAT)
+    if "revenue" in df.columns and not refunds and ((df["revenue"] > 0) & (df["purchasers"] == 0)).any():
+        raise DataError(f"{WHAT}: rows with revenue > 0 but 0 purchasers; purchasers counts orders with revenue > 0.")
+
+
+def labels(values: pd.Series, column: str) -> pd.Series:
+    """Group labels as clean text: surrounding spaces stripped ("A " is "A"); labels that then differ only by
+    case ("control" and "Control") are refused, since they are almost always one group typed two ways."""
+    text = values.astype(str).str.strip()
+    distinct = pd.Series(text.unique())
+    folded = distinct.str.casefold()
+    clash = distinct[folded.duplicated(keep=False)]
+    if len(clash):
+        raise DataError(
+            f"{WHAT}: {column} labels {_names(sorted(clash))} differ only by upper/lower case; they would be "
+            f"analysed as separate {column}s. Make them identical in the data (or map them) and rerun."
+        )
+    return text
 
 
 def _names(values) -> str:
@@ -92,7 +123,7 @@ def arm_totals(df: pd.DataFrame) -> pd.DataFrame:
     """One row per arm (in order of first appearance): the latest cumulative day, summed over segments."""
     if "day" in df.columns:
         df = df[df["day"] == df["day"].max()]
-    stats = [c for c in [*COUNTS, *REVENUE_STATS] if c in df.columns]
+    stats = [c for c in [*COUNTS, *REVENUE_STATS, *REFUND_STATS, CONSISTENCY] if c in df.columns]
     return df.groupby("arm", sort=False)[stats].sum()
 
 
@@ -102,7 +133,7 @@ def segment_totals(df: pd.DataFrame) -> pd.DataFrame:
         raise DataError(f"{WHAT}: no 'segment' column; segment pooling needs one (e.g. device or country).")
     if "day" in df.columns:
         df = df[df["day"] == df["day"].max()]
-    stats = [c for c in [*COUNTS, *REVENUE_STATS] if c in df.columns]
+    stats = [c for c in [*COUNTS, *REVENUE_STATS, *REFUND_STATS, CONSISTENCY] if c in df.columns]
     return df.groupby(["segment", "arm"], sort=False)[stats].sum().reset_index()
 
 
@@ -125,7 +156,7 @@ def aggregate_events(
     numeric = [converted] + ([revenue] if revenue else [])
     v.require_numeric(events, numeric, what="A/B events")
     v.require_finite(events, numeric, what="A/B events")
-    v.require_nonnegative(events, numeric, what="A/B events")
+    v.require_nonnegative(events, [converted], what="A/B events")  # revenue may be net of refunds: signed
     conv = events[converted].to_numpy(dtype=float)
     if not np.isin(conv, (0.0, 1.0)).all():
         raise DataError(f"A/B events: '{converted}' must be 0/1 (or True/False) per user.")
@@ -145,16 +176,7 @@ def aggregate_events(
     n_cells = int(np.prod(sizes))
     stats = {"visitors": np.bincount(flat, minlength=n_cells), "conversions": np.bincount(flat, conv, n_cells)}
     if revenue:
-        value = events[revenue].to_numpy(dtype=float)
-        bought = value > 0
-        log_value = np.log(np.where(bought, value, 1.0))
-        stats |= {
-            "revenue": np.bincount(flat, value, n_cells),
-            "revenue_sq": np.bincount(flat, value**2, n_cells),
-            "purchasers": np.bincount(flat, bought, n_cells),
-            "log_revenue": np.bincount(flat, log_value, n_cells),
-            "log_revenue_sq": np.bincount(flat, log_value**2, n_cells),
-        }
+        stats |= _revenue_sums(events[revenue].to_numpy(dtype=float), conv, flat, n_cells)
     grid = np.unravel_index(np.arange(n_cells), sizes)
     out = pd.DataFrame(
         {name: np.asarray(names)[idx] for (name, (_, names)), idx in zip(keys.items(), grid, strict=True)}
@@ -162,8 +184,9 @@ def aggregate_events(
     for name, values in stats.items():
         out[name] = values
     out[["visitors", "conversions"]] = out[["visitors", "conversions"]].astype(np.int64)
-    if revenue:
-        out["purchasers"] = out["purchasers"].astype(np.int64)
+    for count in ("purchasers", "refunders", CONSISTENCY):
+        if count in out.columns:
+            out[count] = out[count].astype(np.int64)
     if timestamp:
         group = [k for k in keys if k != "day"]
         out = out.sort_values([*group, "day"]).reset_index(drop=True)
@@ -172,14 +195,47 @@ def aggregate_events(
     return out
 
 
+def _revenue_sums(value: np.ndarray, conv: np.ndarray, flat: np.ndarray, n_cells: int) -> dict[str, np.ndarray]:
+    """Per-cell sums for the revenue model: purchases (value > 0) with their log sums; refunds (value < 0: net
+    revenue below zero), only when there are any; and the users with revenue but converted = 0."""
+
+    def total(x):
+        return np.bincount(flat, x, n_cells)
+
+    bought, refunded = value > 0, value < 0
+    log_value = np.log(np.where(bought, value, 1.0))
+    stats = {
+        "revenue": total(value),
+        "revenue_sq": total(value**2),
+        "purchasers": total(bought),
+        "log_revenue": total(log_value),
+        "log_revenue_sq": total(log_value**2),
+        CONSISTENCY: total(bought & (conv == 0)),
+    }
+    if refunded.any():
+        size = np.where(refunded, -value, 0.0)
+        log_size = np.log(np.where(refunded, size, 1.0))
+        stats |= {
+            "refunders": total(refunded),
+            "refund": total(size),
+            "refund_sq": total(size**2),
+            "log_refund": total(log_size),
+            "log_refund_sq": total(log_size**2),
+        }
+    return stats
+
+
 def _codes(values: pd.Series, *, column: str, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes and labels of a grouping column (free for categoricals)."""
     if values.isna().any():
         raise DataError(f"A/B events: column '{column}' has {values.isna().sum()} missing values; label or drop them.")
     if isinstance(values.dtype, pd.CategoricalDtype):
-        return values.cat.codes.to_numpy(), values.cat.categories.astype(str).to_numpy()
-    codes, names = pd.factorize(values.astype(str), sort=sort)
-    return codes, np.asarray(names)
+        codes, names = values.cat.codes.to_numpy(), values.cat.categories.to_numpy()
+    else:
+        codes, names = pd.factorize(values)
+    # clean the distinct labels only (cheap at any row count), then merge those that became equal
+    merged, clean = pd.factorize(labels(pd.Series(names), column), sort=sort)
+    return merged[codes], np.asarray(clean)
 
 
 def _require_one_arm_per_user(users: pd.Series, arm_codes: np.ndarray) -> None:

@@ -1,11 +1,13 @@
-"""Revenue per user as a two-part (hurdle) model: P(purchase) x mean order value.
+"""Revenue per user as a two-part (hurdle) model: P(purchase) x mean order value; with refunds (net revenue
+below zero for some users) a three-part model: P(purchase) x mean order value - P(net refund) x mean refund.
 
 The purchase rate has its exact Beta posterior. The order value is lognormal with the conjugate
 Normal-Inverse-Gamma posterior on log values when log sufficient statistics are available (event
 rows give them), else a large-sample normal approximation on (sum, sum of squares). Revenue per user
 has no closed form, so P(best) and expected loss come from independent posterior draws, each with
 its Monte-Carlo standard error. A posterior predictive check compares the observed mean and sd of
-order values with the lognormal's predictions and says when it does not fit.
+order values with the lognormal's predictions and says when it does not fit. Refunds get the same
+lognormal model on their size, and the three user states (bought, refunded, neither) a Dirichlet posterior.
 """
 
 from __future__ import annotations
@@ -35,10 +37,14 @@ class RevenuePosterior:
     ppc_draws: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # arm -> statistic -> replicates
     ppc_observed: dict[str, dict[str, float]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    refund_rate: np.ndarray | None = None  # (draws, K) P(a user's net revenue < 0), with refunds only
+    refund_value: np.ndarray | None = None  # (draws, K) mean size of a net refund
 
     @property
     def per_user(self) -> np.ndarray:
-        return self.conversion * self.order_value
+        """Net revenue per user: purchases less refunds, draw by draw."""
+        gross = self.conversion * self.order_value
+        return gross if self.refund_rate is None else gross - self.refund_rate * self.refund_value
 
     def ranking(self) -> dict[str, np.ndarray]:
         """P(best) and expected loss (currency per user) with Monte-Carlo standard errors."""
@@ -60,7 +66,14 @@ def fit_revenue(
     rng = np.random.default_rng(seed)
     n = totals["visitors"].to_numpy(float)
     m = totals["purchasers"].to_numpy(float)
-    conversion = rng.beta(prior_alpha + m, prior_beta + n - m, size=(draws, len(n)))
+    refunds = "refunders" in totals.columns and totals["refunders"].sum() > 0
+    if refunds:  # bought / refunded / neither: Dirichlet(alpha, alpha, beta) updated by the counts
+        r = totals["refunders"].to_numpy(float)
+        g = rng.standard_gamma(np.stack([prior_alpha + m, prior_alpha + r, prior_beta + n - m - r]), (draws, 3, len(n)))
+        share = g / g.sum(axis=1, keepdims=True)
+        conversion, refund_rate = share[:, 0], share[:, 1]
+    else:
+        conversion = rng.beta(prior_alpha + m, prior_beta + n - m, size=(draws, len(n)))
     use_lognormal = {"log_revenue", "log_revenue_sq"} <= set(totals.columns)
     post = RevenuePosterior(
         arms=list(totals.index),
@@ -72,14 +85,38 @@ def fit_revenue(
         _lognormal(totals, rng, post, ppc_draws)
     else:
         _normal_approx(totals, rng, post)
+    if refunds:
+        post.refund_rate = refund_rate
+        post.refund_value = _refund_sizes(totals, rng, draws, use_lognormal)
+        post.method = "net revenue = purchases - refunds; " + post.method + ", and the same model for refund sizes"
     return post
 
 
-def _lognormal(totals: pd.DataFrame, rng: np.random.Generator, post: RevenuePosterior, ppc_draws: int) -> None:
-    m = totals["purchasers"].to_numpy(float)
-    s1 = totals["log_revenue"].to_numpy(float)
-    s2 = totals["log_revenue_sq"].to_numpy(float)
-    # weak prior: centred on the pooled log order value, worth 0.01 of an order; IG(1, 0.5) on sigma^2
+def _refund_sizes(totals: pd.DataFrame, rng: np.random.Generator, draws: int, lognormal: bool) -> np.ndarray:
+    """Mean size of a net refund per arm: the lognormal (or normal approximation) of order values, on refunds."""
+    r = totals["refunders"].to_numpy(float)
+    if lognormal:
+        mu, sigma2, _ = _lognormal_draws(
+            r, totals["log_refund"].to_numpy(float), totals["log_refund_sq"].to_numpy(float), rng, draws
+        )
+        return np.exp(mu + sigma2 / 2)
+    s1, s2 = totals["refund"].to_numpy(float), totals["refund_sq"].to_numpy(float)
+    safe = np.maximum(r, 2.0)
+    var = np.maximum((s2 - s1**2 / safe) / (safe - 1), 0.0)
+    return rng.normal(np.divide(s1, np.maximum(r, 1.0)), np.sqrt(var / safe), size=(draws, r.size))
+
+
+def purchase_sums(totals: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Sum and sum of squares of the positive (purchase) values: net revenue plus refunds, where refunds exist."""
+    rev, rev_sq = totals["revenue"].to_numpy(float), totals["revenue_sq"].to_numpy(float)
+    if "refund" in totals.columns:
+        return rev + totals["refund"].to_numpy(float), rev_sq - totals["refund_sq"].to_numpy(float)
+    return rev, rev_sq
+
+
+def _lognormal_draws(m: np.ndarray, s1: np.ndarray, s2: np.ndarray, rng: np.random.Generator, draws: int):
+    """Conjugate Normal-Inverse-Gamma draws (mu, sigma^2, kn) of log values from counts and log sums. Weak
+    prior: centred on the pooled log value, worth 0.01 of an observation; IG(1, 0.5) on sigma^2."""
     m0 = s1.sum() / max(m.sum(), 1.0)
     k0, a0, b0 = 0.01, 1.0, 0.5
     mean_log = np.divide(s1, m, out=np.full_like(s1, m0), where=m > 0)
@@ -88,15 +125,21 @@ def _lognormal(totals: pd.DataFrame, rng: np.random.Generator, post: RevenuePost
     mn = (k0 * m0 + s1) / kn
     an = a0 + m / 2
     bn = b0 + ss / 2 + k0 * m * (mean_log - m0) ** 2 / (2 * kn)
-    draws = post.conversion.shape[0]
     sigma2 = bn / rng.gamma(an, 1.0, size=(draws, m.size))
-    mu = rng.normal(mn, np.sqrt(sigma2 / kn))
+    return rng.normal(mn, np.sqrt(sigma2 / kn)), sigma2, kn
+
+
+def _lognormal(totals: pd.DataFrame, rng: np.random.Generator, post: RevenuePosterior, ppc_draws: int) -> None:
+    m = totals["purchasers"].to_numpy(float)
+    draws = post.conversion.shape[0]
+    mu, sigma2, _ = _lognormal_draws(
+        m, totals["log_revenue"].to_numpy(float), totals["log_revenue_sq"].to_numpy(float), rng, draws
+    )
     post.order_value[:] = np.exp(mu + sigma2 / 2)
     # PPC: replicate each arm's m order values; compare their mean and sd with the observed ones
     if "revenue" not in totals.columns:
         return
-    rev = totals["revenue"].to_numpy(float)
-    rev_sq = totals["revenue_sq"].to_numpy(float)
+    rev, rev_sq = purchase_sums(totals)
     for k, arm in enumerate(post.arms):
         mk = int(m[k])
         if mk < 5:
@@ -132,8 +175,8 @@ def _normal_approx(totals: pd.DataFrame, rng: np.random.Generator, post: Revenue
             f"revenue per user: arm(s) {bad} have fewer than 2 purchases; the normal approximation "
             "needs at least 2 (give event rows for the lognormal model, or wait for more data)."
         )
-    rev = totals["revenue"].to_numpy(float)
-    var = np.maximum((totals["revenue_sq"].to_numpy(float) - rev**2 / m) / (m - 1), 0.0)
+    rev, rev_sq = purchase_sums(totals)
+    var = np.maximum((rev_sq - rev**2 / m) / (m - 1), 0.0)
     post.order_value[:] = rng.normal(rev / m, np.sqrt(var / m), size=post.order_value.shape)
     small = [a for a, mk in zip(post.arms, m, strict=True) if mk < 100]
     if small:

@@ -18,7 +18,7 @@ from bayescausal import diagnostics as diag
 from bayescausal.bcf import plots
 from bayescausal.bcf import targeting as tg
 from bayescausal.bcf.backends import CateFit, ForestSettings, fit_pymc, fit_stochtree, observed_stats
-from bayescausal.bcf.data import BCFData, prepare, propensity_scores
+from bayescausal.bcf.data import BCFData, prepare, propensity_scores, require_arms
 from bayescausal.bcf.interpret import summary_tree
 from bayescausal.bcf.options import BCFOptions
 from bayescausal.diagnostics import ppc_flagged, ppc_pvalues
@@ -211,7 +211,9 @@ def _prepare(frame: pd.DataFrame, opt: BCFOptions, parts: Parts) -> Prepared:
             raise SpecError("control_value needs treated_value (the arm compared with it)")
         if opt.treatment not in frame.columns:
             raise DataError(f"treatment column '{opt.treatment}' is not in the data")
-        frame = frame[frame[opt.treatment].isin([opt.treated_value, opt.control_value])].reset_index(drop=True)
+        arms = frame[opt.treatment].astype(str).str.strip()
+        frame = frame[arms.isin([str(opt.treated_value).strip(), str(opt.control_value).strip()])]
+        frame = frame.reset_index(drop=True)
     data = prepare(
         frame,
         outcome=opt.outcome,
@@ -233,9 +235,11 @@ def _prepare(frame: pd.DataFrame, opt: BCFOptions, parts: Parts) -> Prepared:
         keep = (pi >= opt.trim[0]) & (pi <= opt.trim[1])
         parts.notes.append(f"trimmed {int((~keep).sum())} row(s) with pi_hat outside {list(opt.trim)}")
         data, pi, cost = data.subset(keep), pi[keep], cost[keep]
+        require_arms(data.z, opt.treatment, why=f"after trimming to pi_hat in {list(opt.trim)}")
     prep = Prepared(data, pi, cost, given_propensity=given is not None)
     if opt.holdout:
         train = np.random.default_rng(opt.forest.seed).random(data.n) >= opt.holdout
+        require_arms(data.z[train], opt.treatment, why=f"in the training rows (holdout {opt.holdout:.0%})")
         prep = Prepared(
             data.subset(train),
             pi[train],

@@ -98,14 +98,14 @@ def prepare(
     require_finite(frame, [outcome], what="outcome")
     require_finite(frame, [c for c in covariates if pd.api.types.is_numeric_dtype(frame[c])], what="covariates")
     z = _binary_treatment(frame[treatment], treatment, treated_value)
-    for arm, label in ((1, "treated"), (0, "control")):
-        if (z == arm).sum() < min_per_arm:
-            raise DataError(
-                f"only {(z == arm).sum()} {label} row(s) in '{treatment}'; BCF needs at least {min_per_arm} per arm "
-                "(the treatment must vary)"
-            )
+    require_arms(z, treatment, minimum=min_per_arm)
     X, names = encode_covariates(frame, covariates)
     y = frame[outcome].to_numpy(dtype=float)
+    if np.ptp(y) == 0:
+        raise DataError(
+            f"outcome '{outcome}' is the same ({y[0]:g}) in every row: there is no variation for a treatment to "
+            "explain. Check the column (a join that failed, a filter that kept one value)."
+        )
     ids = frame[id_column].to_numpy() if id_column else frame.index.to_numpy()
     if id_column and pd.Series(ids).duplicated().any():
         raise DataError(f"id column '{id_column}' has duplicated values: BCF needs one row per unit")
@@ -122,20 +122,34 @@ def prepare(
     )
 
 
+def require_arms(z: np.ndarray, treatment: str, *, minimum: int = 10, why: str = "") -> None:
+    """Both arms must keep enough rows for two forests to learn from (after any trimming or split)."""
+    for arm, label in ((1, "treated"), (0, "control")):
+        if (z == arm).sum() < minimum:
+            where = f" {why}" if why else ""
+            raise DataError(
+                f"only {(z == arm).sum()} {label} row(s) in '{treatment}'{where}; BCF needs at least {minimum} per "
+                "arm (the treatment must vary)" + ("; widen --trim or lower --holdout" if why else "")
+            )
+
+
 def _binary_treatment(s: pd.Series, name: str, treated_value) -> np.ndarray:
     if s.isna().any():
         raise DataError(f"treatment '{name}' has {int(s.isna().sum())} missing value(s): drop those rows")
-    if treated_value is not None:
-        if treated_value not in set(s.unique()):
-            found = sorted(map(str, s.unique()))
-            raise DataError(f"treated value {treated_value!r} does not occur in '{name}' (values: {found})")
-        return (s == treated_value).to_numpy(dtype=int)
+    text = s.astype(str).str.strip()
+    if treated_value is not None:  # compared as text: --treated-value 2 names the value 2 as well as "2"
+        wanted = str(treated_value).strip()
+        if not (text == wanted).any():
+            raise DataError(f"treated value {wanted!r} does not occur in '{name}' (values: {sorted(text.unique())})")
+        return (text == wanted).to_numpy(dtype=int)
     values = set(pd.unique(s))
     if values <= {0, 1} or values <= {False, True}:
         return s.astype(int).to_numpy()
+    found = sorted(text.unique())
+    example = next((v for v in found if v not in ("0", "False", "false")), found[-1])
     raise DataError(
-        f"treatment '{name}' must be 0/1 or boolean, found {sorted(map(str, values))[:5]}; name the treated "
-        "value (--treated-value / [model].treated_value) and the rest counts as control"
+        f"treatment '{name}' must be 0/1 or True/False, found {found[:5]}; name the value that means treated "
+        f"(e.g. --treated-value {example}, or [model].treated_value) and every other value counts as control"
     )
 
 

@@ -33,10 +33,23 @@ PRETREND_TAIL = 0.01  # "no pre-trend" outside the leads' 99% joint posterior re
 PLACEBO_TAIL = 0.005  # a placebo effect with P(> 0) outside [0.5%, 99.5%] fails the check
 
 
-def _posterior(groups, opt: DiDOptions) -> DiDPosterior:
-    if opt.likelihood == "gaussian":
-        return posterior_gaussian(groups, draws=opt.draws, seed=opt.sampler.seed)
-    return posterior_student_t(groups, opt.sampler)
+LABELS = {"ship_label": "effective: repeat the campaign", "reject_label": "not effective: do not repeat"}
+MAX_EXACT_DRAWS = 512_000
+
+
+def _posterior(groups, opt: DiDOptions, money) -> DiDPosterior:
+    """The exact posterior, with more draws (4x at a time, up to MAX_EXACT_DRAWS) while Monte-Carlo error
+    could flip the verdict: exact draws are cheap, so the verdict never hangs on the seed."""
+    if opt.likelihood != "gaussian":
+        return posterior_student_t(groups, opt.sampler)
+    draws = opt.draws
+    post = posterior_gaussian(groups, draws=draws, seed=opt.sampler.seed)
+    while draws < MAX_EXACT_DRAWS and money(post.att, post.weights.sum(), method="monte-carlo")[1].criteria.get(
+        "monte_carlo_fragile"
+    ):
+        draws *= 4
+        post = posterior_gaussian(groups, draws=draws, seed=opt.sampler.seed)
+    return post
 
 
 def analyze(panel: Panel, options: DiDOptions | None = None, *, cost: dict | None = None) -> Result:
@@ -46,7 +59,10 @@ def analyze(panel: Panel, options: DiDOptions | None = None, *, cost: dict | Non
     opt = options or DiDOptions()
     parts = Parts()
     groups = cohorts(panel, pre_periods=opt.pre_periods)
-    post = _posterior(groups, opt)
+    pre_mean = float(np.mean([panel.outcome[c.treated_units, : c.start].mean() for c in groups]))
+    total_cost = opt.cost if opt.cost is not None else (cost["total"] if cost else None)
+    money = partial(_money_and_decision, pre_mean=pre_mean, cost=total_cost, opt=opt, **LABELS)
+    post = _posterior(groups, opt, money)
     method = "monte-carlo" if post.idata is None else "mcmc"
     _effects(panel, groups, post, opt, parts, method)
     es = event_study(
@@ -57,26 +73,21 @@ def analyze(panel: Panel, options: DiDOptions | None = None, *, cost: dict | Non
         seed=opt.sampler.seed,
         hdi_prob=opt.hdi_prob,
     )
-    pre_mean = float(np.mean([panel.outcome[c.treated_units, : c.start].mean() for c in groups]))
     _design_checks(panel, groups, es, opt, parts)
     matters = max(abs(parts.estimates["att"].mean), opt.threshold * abs(pre_mean))
     parts.checks.insert(1 if np.isfinite(es.zero_tail_prob) else 0, _power_check(panel, groups, post, opt, matters))
-    total_cost = opt.cost if opt.cost is not None else (cost["total"] if cost else None)
     if cost and opt.cost is None:
         parts.notes.append(
             f"cost = mailers {cost['mailers']:,.2f} + coupon discounts used {cost['coupon_discounts']:,.2f}"
             f" = {cost['total']:,.2f} ({cost['recipients']:,.0f} recipient households)"
         )
-    roi, decision = _money_and_decision(
-        post.att,
-        post.weights.sum(),
-        pre_mean=pre_mean,
-        cost=total_cost,
-        opt=opt,
-        method=method,
-        ship_label="effective: repeat the campaign",
-        reject_label="not effective: do not repeat",
-    )
+    chains = post.idata["posterior"].sizes["chain"] if post.idata is not None else 1
+    roi, decision = money(post.att.reshape(chains, -1) if chains > 1 else post.att, post.weights.sum(), method=method)
+    if len(post.att) > opt.draws:
+        parts.notes.append(
+            f"{len(post.att):,} exact posterior draws (not {opt.draws:,}): with fewer, Monte-Carlo error could "
+            "have flipped the verdict"
+        )
     diagnostics = _diagnostics(post, opt)
     parts.extra["cohorts"] = parts.tables["cohorts"].to_dict("records")
     incremental = roi.draws["incremental_revenue"]
@@ -289,6 +300,7 @@ def _money_and_decision(
         att,
         rule,
         prob_roi=roi.prob_roi_above_hurdle,
+        roi_draws=roi.draws.get("roi"),
         ship_label=ship_label,
         reject_label=reject_label,
         units=" per unit-period",

@@ -137,16 +137,15 @@ def _verdict_html(result: Result) -> list[str]:
     parts = []
     if d.verdict == "inconclusive":
         items = "".join(
-            f"<li><a href='#{'diagnostics' if b['kind'] == 'diagnostics' else 'check-' + str(b['number'])}'>"
-            + html.escape("diagnostics" if b["kind"] == "diagnostics" else f"check {b['number']}: {b['name']}")
-            + f"</a>: {html.escape(b['detail'])}</li>"
+            f"<li><a href='#{_anchor(b)}'>{html.escape(_blocking_label(b))}</a>: {html.escape(b['detail'])}</li>"
             for b in d.blocking
         )
         step = f"<p><b>Next step:</b> {html.escape(d.next_step.text)}</p>" if d.next_step else ""
         head = "NOT CONVERGED — do not act on this result" if not result.diagnostics.passed else VERDICT_TEXT[d.verdict]
         parts.append(f"<div class='banner'>{head}<ul>{items}</ul>{step}</div>")
     parts.append(
-        f"<div class='decision verdict-{d.verdict.replace(' ', '-')}'>Verdict: <b>{VERDICT_TEXT[d.verdict]}</b>"
+        f"<div id='decision' class='decision verdict-{d.verdict.replace(' ', '-')}'>"
+        f"Verdict: <b>{VERDICT_TEXT[d.verdict]}</b>"
         f"<br>Decision: {html.escape(d.action)}<br><span class='muted'>{html.escape(d.reason)}</span></div>"
     )
     return parts
@@ -273,3 +272,14 @@ def render_markdown(result: Result, figure_files: dict[str, str], spec_text: str
     if spec_text:
         lines += ["", "## Spec", "", "```toml", spec_text.rstrip(), "```"]
     return "\n".join(lines) + "\n"
+
+
+def _anchor(blocking: dict) -> str:
+    """Where the banner links: the failed check, the diagnostics, or the decision's criteria."""
+    return {"diagnostics": "diagnostics", "check": f"check-{blocking.get('number')}"}.get(blocking["kind"], "decision")
+
+
+def _blocking_label(blocking: dict) -> str:
+    if blocking["kind"] == "check":
+        return f"check {blocking['number']}: {blocking['name']}"
+    return blocking["name"]

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xarray as xr
 
+from bayescausal import interrupt
 from bayescausal.errors import ReportExistsError
 from bayescausal.report.render import figure_png, render_html, render_markdown
 
@@ -166,6 +167,7 @@ def write_report(
         if result.posterior is not None:
             write_posterior(result.posterior, tmp / "posterior.nc")
         (tmp / "index.html").write_text(render_html(result, [(f, pngs[f.title]) for f in figures], spec_text))
+        interrupt.check()
         _swap_into_place(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -180,16 +182,22 @@ def write_csv(frame, path: str | Path, *, force: bool = False) -> Path:
         raise ReportExistsError(f"{target} already exists; pass --force to replace it")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    frame.to_csv(tmp, index=False)
-    tmp.replace(target)
+    try:
+        frame.to_csv(tmp, index=False)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
     return target
 
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write a file so that readers see the old or the new content, never half of it."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    tmp.replace(path)
+    try:
+        tmp.write_text(text)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_index(out_dir: str | Path, entries: list[dict], *, title: str = "bayescausal demo") -> Path:

@@ -1,0 +1,45 @@
+"""Ctrl-C stops a run, whoever is running when it arrives.
+
+Samplers and compilers catch KeyboardInterrupt for their own reasons: nutpie returns the draws it has,
+and a compile step can swallow it and carry on. So the CLI's SIGINT handler also records the interrupt,
+and the spine checks that record between stages (`check`), before anything is written: an interrupted
+run exits 130 and leaves no report, whatever a library did with the exception.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells and schedulers expect
+_interrupted = threading.Event()
+
+
+def _handler(signum, frame) -> None:
+    _interrupted.set()
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def watching():
+    """Record every SIGINT while the block runs (main thread only; elsewhere a no-op)."""
+    _interrupted.clear()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, _handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def interrupted() -> bool:
+    return _interrupted.is_set()
+
+
+def check() -> None:
+    """Raise KeyboardInterrupt if an interrupt arrived, even one a library caught and ignored."""
+    if _interrupted.is_set():
+        raise KeyboardInterrupt
