@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells and schedulers expect
@@ -29,10 +30,20 @@ def watching():
         yield
         return
     previous = signal.signal(signal.SIGINT, _handler)
+    previous_hook = sys.unraisablehook
+
+    def quiet_interrupts(unraisable) -> None:
+        """A KeyboardInterrupt raised inside a C callback (a JIT's cache hook) cannot propagate, and Python
+        would print its traceback: it is recorded already, so say nothing more."""
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+            previous_hook(unraisable)
+
+    sys.unraisablehook = quiet_interrupts
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = previous_hook
 
 
 def interrupted() -> bool:

@@ -239,7 +239,7 @@ def _codes(values: pd.Series, *, column: str, sort: bool = False) -> tuple[np.nd
 
 
 def _require_one_arm_per_user(users: pd.Series, arm_codes: np.ndarray) -> None:
-    """Every user in exactly one arm (checked in O(n) with bincount: arm code variance per user)."""
+    """Every user in exactly one arm and one row (checked in O(n) with bincount: arm code variance per user)."""
     values = users.to_numpy()
     if values.dtype.kind in "iu" and values.size and values.min() >= 0 and values.max() < 4 * values.size:
         user_codes, user_names = values, np.arange(values.max() + 1)  # dense integer ids: no hashing needed
@@ -254,6 +254,13 @@ def _require_one_arm_per_user(users: pd.Series, arm_codes: np.ndarray) -> None:
         raise DataError(
             f"A/B events: {mixed.size} user(s) appear in more than one arm (e.g. {_names(user_names[mixed[:3]])}); "
             "exposure is contaminated. Drop those users or keep each user's first assignment."
+        )
+    repeated = np.flatnonzero(n > 1)
+    if repeated.size:
+        raise DataError(
+            f"A/B events: {repeated.size} user(s) have more than one row (e.g. {_names(user_names[repeated[:3]])}); "
+            "events need one row per user, or each would count as several users. Sum each user's rows first "
+            "(revenue summed, converted = 1 if any row converted)."
         )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bayescausal.data.validate import require_columns, require_finite, require_numeric
+from bayescausal.data.validate import require_columns, require_finite, require_numeric, require_representable
 from bayescausal.errors import DataError
 
 MAX_LEVELS = 30
@@ -59,13 +59,14 @@ def encode_covariates(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarr
             continue
         if s.isna().any():
             raise DataError(f"covariate '{col}' has {int(s.isna().sum())} missing value(s): fill or drop them first")
-        levels = sorted(s.astype(str).unique())
+        text = s.astype(str).str.strip()  # "Urban " and "Urban" are one level
+        levels = sorted(text.unique())
         if len(levels) > MAX_LEVELS:
             raise DataError(
                 f"covariate '{col}' is text with {len(levels)} levels (more than {MAX_LEVELS}): group rare levels "
                 "or encode it as a number before fitting"
             )
-        values = s.astype(str).to_numpy()
+        values = text.to_numpy()
         parts.append(np.column_stack([(values == lev).astype(float) for lev in levels]))
         names += [f"{col}={lev}" for lev in levels]
     return np.hstack(parts), names
@@ -96,6 +97,7 @@ def prepare(
     )
     require_numeric(frame, [outcome], what="outcome")
     require_finite(frame, [outcome], what="outcome")
+    require_representable(frame, [outcome], what="outcome")
     require_finite(frame, [c for c in covariates if pd.api.types.is_numeric_dtype(frame[c])], what="covariates")
     z = _binary_treatment(frame[treatment], treatment, treated_value)
     require_arms(z, treatment, minimum=min_per_arm)

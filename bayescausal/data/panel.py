@@ -15,7 +15,6 @@ from bayescausal.data.periods import order_key
 from bayescausal.errors import DataError
 
 WHAT = "DiD panel"
-MAX_ABS_OUTCOME = 1e100
 COLUMN_HINT = "name your columns with --unit, --time, --outcome and --treated (in a spec: [columns] unit = ...)"
 
 
@@ -70,7 +69,7 @@ def from_long(
     d = _indicator(frame, treated)
     v.require_numeric(frame, [outcome], what=WHAT)
     v.require_finite(frame, [outcome], what=WHAT)
-    _require_representable(frame, outcome)
+    v.require_representable(frame, [outcome], what=WHAT)
     v.require_unique(frame, [unit, time], what=WHAT)
     units, u_idx = np.unique(frame[unit].to_numpy(), return_inverse=True)
     key = order_key(frame[time], column=time, time_format=time_format)
@@ -110,16 +109,6 @@ def _indicator(frame: pd.DataFrame, treated: str) -> np.ndarray:
             f"{sorted(set(d[bad].tolist()))[:5]} ({v.rows(frame, bad)})."
         )
     return d
-
-
-def _require_representable(frame: pd.DataFrame, outcome: str) -> None:
-    """Variances square the outcome: beyond 1e100 they overflow double precision (say so, do not crash)."""
-    big = np.abs(frame[outcome].to_numpy(float)) > MAX_ABS_OUTCOME
-    if big.any():
-        raise DataError(
-            f"{WHAT}: '{outcome}' has {big.sum()} value(s) above {MAX_ABS_OUTCOME:.0e} in absolute value "
-            f"({v.rows(frame, big)}); variances of such numbers overflow. Rescale the outcome (e.g. to millions)."
-        )
 
 
 def require_design(panel: Panel) -> None:

@@ -108,3 +108,17 @@ def require_numeric_counts(frame: pd.DataFrame, columns: list[str], *, what: str
     require_finite(frame, columns, what=what)
     require_nonnegative(frame, columns, what=what)
     require_integer(frame, columns, what=what)
+
+
+MAX_ABS = 1e100  # squares of larger numbers overflow double precision (variances, sums of squares)
+
+
+def require_representable(frame: pd.DataFrame, columns: Iterable[str], *, what: str = "data") -> None:
+    """Values whose squares overflow would turn every variance into inf: say so, and how to rescale."""
+    for col in columns:
+        big = np.abs(frame[col].to_numpy(dtype=float)) > MAX_ABS
+        if big.any():
+            raise DataError(
+                f"{what}: '{col}' has {big.sum()} value(s) above {MAX_ABS:.0e} in absolute value ({rows(frame, big)}); "
+                "variances of such numbers overflow. Rescale the column (e.g. to millions) or fix the export."
+            )

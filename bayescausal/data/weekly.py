@@ -264,16 +264,20 @@ def from_frame(
     channels: list[str],
     controls: list[str] | None = None,
     group: str | None = None,
+    to_weeks: bool = False,
+    time_format: str | None = None,
 ) -> MMMData:
-    """A weekly panel the user already has (one row per date, or per date and group)."""
+    """A weekly panel the user already has (one row per date, or per date and group). With `to_weeks`, daily
+    rows are summed into weeks (spend and sales; controls averaged)."""
     controls = controls or []
     need = [date, target, *channels, *controls, *([group] if group else [])]
     if missing := [c for c in need if c not in frame.columns]:
-        raise DataError(f"MMM data: missing column(s) {missing}; found {list(frame.columns)[:20]}")
+        raise DataError(
+            f"MMM data: missing column(s) {missing}; found {list(frame.columns)[:20]}. Name the columns with "
+            "--date, --target, --channels and --controls"
+        )
     out = frame[need].copy()
-    out[date] = pd.to_datetime(out[date], errors="coerce")
-    if out[date].isna().any():
-        raise DataError(f"MMM data: {int(out[date].isna().sum())} unreadable date(s) in '{date}'")
+    out[date] = _dates(out[date], date, time_format)
     for col in [target, *channels, *controls]:
         values = pd.to_numeric(out[col], errors="coerce")
         if values.isna().any() or not np.isfinite(values).all():
@@ -286,14 +290,80 @@ def from_frame(
     keys = [date, group] if group else [date]
     if out.duplicated(keys).any():
         raise DataError(f"MMM data: duplicated rows for the same {' and '.join(keys)}")
-    if len(out[date].unique()) < 20:
+    notes = []
+    if to_weeks:
+        out, note = _sum_to_weeks(out, date, group, [target, *channels], controls)
+        notes.append(note)
+    require_weekly(out[date], date)
+    if len(out[date].unique()) < MIN_WEEKS:
         raise DataError(
-            f"MMM data: only {out[date].nunique()} dates; a marketing-mix model needs far more (>= 52 weeks)"
+            f"MMM data: only {out[date].nunique()} weeks; a marketing-mix model needs at least {MIN_WEEKS} (and 52 "
+            "or more to tell media from seasonality)"
         )
-    out = out.rename(columns={date: "date", target: "gmv", **({group: "group"} if group else {})})
+    out = out.rename(columns={date: "date", **({group: "group"} if group else {})})
     return MMMData(
         frame=out.sort_values(["date", "group"] if group else ["date"]).reset_index(drop=True),
         channels=channels,
         controls=controls,
+        target=target,
         group="group" if group else None,
+        notes=notes,
     )
+
+
+MIN_WEEKS = 20
+
+
+def _dates(values: pd.Series, column: str, time_format: str | None) -> pd.Series:
+    """Dates in their true order, in any common format (bayescausal.data.periods); never guessed."""
+    from bayescausal.data.periods import order_key
+
+    key = order_key(values, column=column, time_format=time_format)
+    if not pd.api.types.is_datetime64_any_dtype(key):
+        raise DataError(f"MMM data: '{column}' must hold dates (e.g. 2020-01-06), found {values.iloc[0]!r}")
+    return pd.to_datetime(key)
+
+
+def require_weekly(dates: pd.Series, column: str) -> None:
+    """The model's time step is a week: daily rows would be read as weeks and gaps would shift every adstock."""
+    unique = pd.DatetimeIndex(dates.unique()).sort_values()
+    steps = pd.Series(unique[1:] - unique[:-1]).dt.days
+    if steps.empty:
+        return
+    if steps.median() < 7:
+        raise DataError(
+            f"MMM data: '{column}' steps by {int(steps.median())} day(s), not by weeks; the model would read each "
+            "row as a week. Sum the rows into weeks with --to-weeks (spend and sales summed, controls averaged), "
+            "or aggregate them yourself."
+        )
+    if (steps % 7 != 0).any():
+        odd = unique[1:][(steps % 7 != 0).to_numpy()]
+        raise DataError(
+            f"MMM data: '{column}' is not a weekly sequence (irregular steps before "
+            f"{list(odd.strftime('%Y-%m-%d'))[:3]}); give one row per week on the same weekday, or sum daily rows "
+            "with --to-weeks"
+        )
+    if (steps > 7).any():
+        gaps = [
+            (a + pd.Timedelta(days=7)).strftime("%Y-%m-%d") for a, s in zip(unique[:-1], steps, strict=True) if s > 7
+        ]
+        missing = int((steps // 7 - 1).sum())
+        raise DataError(
+            f"MMM data: {missing} week(s) missing from the date sequence (from {', '.join(gaps[:3])}); adstock "
+            "carries spend from week to week, so every week must be present. Add the missing weeks (zero spend, and "
+            "the sales of those weeks) or model the span after the gap only."
+        )
+
+
+def _sum_to_weeks(out: pd.DataFrame, date: str, group: str | None, summed: list[str], averaged: list[str]):
+    """Daily (or irregular) rows into Monday-start weeks; only full weeks are kept, so the ends do not dip."""
+    week = out[date].dt.to_period("W-SUN").dt.start_time
+    keys = [week.rename(date)] + ([out[group]] if group else [])
+    grouped = out.groupby(keys, sort=True)
+    weekly = grouped[summed].sum().join(grouped[averaged].mean()) if averaged else grouped[summed].sum()
+    days = grouped[date].nunique()
+    full = days[days == 7].index
+    weekly = weekly.loc[full].reset_index()
+    partial = int((days < 7).sum())
+    note = f"daily rows summed into {weekly[date].nunique()} full weeks (Monday start); {partial} partial weeks dropped"
+    return weekly, note

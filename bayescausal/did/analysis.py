@@ -47,7 +47,7 @@ def _posterior(groups, opt: DiDOptions, money) -> DiDPosterior:
     while draws < MAX_EXACT_DRAWS and money(post.att, post.weights.sum(), method="monte-carlo")[1].criteria.get(
         "monte_carlo_fragile"
     ):
-        draws *= 4
+        draws = min(4 * draws, MAX_EXACT_DRAWS)
         post = posterior_gaussian(groups, draws=draws, seed=opt.sampler.seed)
     return post
 

@@ -34,6 +34,8 @@ def load(spec, options: MMMOptions, *, frame=None, progress=quiet):
         channels=channels,
         controls=controls,
         group=options.group,
+        to_weeks=options.to_weeks,
+        time_format=spec.data.get("time_format"),
     )
     data.source = source.description
     return data, source

@@ -21,6 +21,7 @@ class MMMOptions:
     controls: tuple[str, ...] = option((), "control columns, comma-separated (with --data)")
     group: str | None = option(None, "a column of product groups or regions, one series each (with --data)")
     groups: tuple[str, ...] = option((), "DT-Mart sub-categories to pool, one series each (default: total GMV)")
+    to_weeks: bool = option(False, "sum daily rows into Monday-start weeks (spend and sales; controls averaged)")
     spread: Literal["days", "sale-days"] = option("days", "DT-Mart: how monthly spend is spread over weeks")
     l_max: int = option(4, "weeks of carry-over (geometric adstock)")
     yearly_seasonality: int | None = option(
