@@ -148,6 +148,8 @@ class Result:
             lines.append("!! NOT CONVERGED: " + "; ".join(self.diagnostics.problems))
         d = self.decision
         lines += [f"Verdict: {d.verdict.upper()}", f"Decision: {d.action}", f"  because {d.reason}"]
+        if d.monte_carlo_text():
+            lines.append(f"  {d.monte_carlo_text()}")
         for b in d.blocking:
             lines.append(f"  blocked by {b['name']}: {b['detail']}")
         if d.next_step is not None:

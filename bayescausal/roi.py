@@ -85,6 +85,23 @@ class Decision:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def monte_carlo_text(self) -> str:
+        """The Monte-Carlo error of each criterion estimated from draws, in words ('' when exact)."""
+        shown = [
+            f"{CRITERIA_NAMES.get(k, k)} {self.criteria[k]:.4g} ± {self.criteria[f'mcse_{k}']:.2g}"
+            for k in CRITERIA_NAMES
+            if f"mcse_{k}" in self.criteria and self.criteria.get(k) is not None
+        ]
+        return "Monte-Carlo standard errors: " + "; ".join(shown) if shown else ""
+
+
+CRITERIA_NAMES = {
+    "prob_positive": "P(effect > 0)",
+    "prob_roi_above_hurdle": "P(ROI > hurdle)",
+    "expected_loss_ship": "expected loss of acting",
+    "expected_loss_reject": "expected loss of not acting",
+}
+
 
 def roi_draws(incremental_revenue: np.ndarray, business: Business) -> np.ndarray:
     """ROI = (incremental revenue x margin - cost) / cost, draw by draw."""

@@ -29,7 +29,7 @@ def frame(**overrides):
         (frame(arm=["A", "A"]), "only one arm"),
         (pd.DataFrame({"arm": ["A", "A", "B"], "visitors": [1, 2, 3], "conversions": [0, 0, 0]}), "duplicated rows"),
         (frame(arm=["A", None]), "'arm' has missing values"),
-        (frame(revenue=[-5.0, 3.0], revenue_sq=[25.0, 9.0]), "'revenue' has 1 negative"),
+        (frame(revenue=[-5.0, 3.0], revenue_sq=[25.0, 9.0]), "'revenue' is negative in 1 row.*refund statistics"),
         (frame(revenue=[5.0, 3.0]), "needs 'revenue_sq'"),
         (frame(revenue=[5.0, 3.0], revenue_sq=[25, 9], purchasers=[0, 1]), "revenue > 0 but 0 purchasers"),
     ],

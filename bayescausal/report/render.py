@@ -146,7 +146,9 @@ def _verdict_html(result: Result) -> list[str]:
     parts.append(
         f"<div id='decision' class='decision verdict-{d.verdict.replace(' ', '-')}'>"
         f"Verdict: <b>{VERDICT_TEXT[d.verdict]}</b>"
-        f"<br>Decision: {html.escape(d.action)}<br><span class='muted'>{html.escape(d.reason)}</span></div>"
+        f"<br>Decision: {html.escape(d.action)}<br><span class='muted'>{html.escape(d.reason)}</span>"
+        + (f"<br><span class='muted'>{html.escape(d.monte_carlo_text())}</span>" if d.monte_carlo_text() else "")
+        + "</div>"
     )
     return parts
 

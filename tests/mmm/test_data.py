@@ -78,7 +78,7 @@ def test_from_frame_validation():
     dates = pd.date_range("2020-01-05", periods=60, freq="7D")
     frame = pd.DataFrame({"week": dates, "sales": 1.0, "tv": 1.0, "search": 2.0})
     data = from_frame(frame, date="week", target="sales", channels=["tv", "search"])
-    assert list(data.frame.columns[:2]) == ["date", "gmv"]
+    assert list(data.frame.columns[:2]) == ["date", "sales"] and data.target == "sales"  # the user's own name
     with pytest.raises(DataError, match="zero spend"):
         from_frame(frame.assign(tv=0.0), date="week", target="sales", channels=["tv", "search"])
     with pytest.raises(DataError, match="negative spend"):
