@@ -131,15 +131,18 @@ def _spec_from_args(family: registry.Family, command: registry.Command, args: ar
     return parse_spec(merge_sections(raw, sections, command.preset, typed)), inputs
 
 
-def _emit(result, args, *, spec_text: str | None = None, default_out: str) -> None:
-    """Write the report (unless --no-report) and print the summary or the JSON."""
+def _emit(result, args, *, spec_text: str | None = None, default_out: str, looks: bool = False) -> None:
+    """Write the report (unless --no-report; a new look beside the earlier ones for a command that runs on
+    growing data) and print the summary or the JSON."""
     from bayescausal.report import write_report
+    from bayescausal.report.looks import write_look
     from bayescausal.report.writer import summary_json
 
     if not args.no_report:
         out = Path(args.out or default_out)
-        _stage(f"writing report to {out}")
-        write_report(result, out, force=args.force, spec_text=spec_text, protect=getattr(args, "protect", ()))
+        write = write_look if looks else write_report
+        _stage(f"writing {'a new look under' if looks else 'report to'} {out}")
+        out = write(result, out, force=args.force, spec_text=spec_text, protect=getattr(args, "protect", ())) or out
         result.inputs["report"] = str(out)
     if args.json:
         print(summary_json(result), file=args.stdout)
@@ -179,8 +182,9 @@ def cmd_run(args) -> int:
     _stage(f"running spec '{spec.name}' ({spec.kind})")
     result = run(spec, progress=_stage, sampler_progress=_show_sampler_progress(args))
     args.protect = _data_paths(spec)
-    _emit(result, args, spec_text=spec.source_text, default_out=str(spec.out_dir))
-    return _finish(result, registry.get(spec.kind).command(spec.command), args)
+    command = registry.get(spec.kind).command(spec.command)
+    _emit(result, args, spec_text=spec.source_text, default_out=str(spec.out_dir), looks=command.looks)
+    return _finish(result, command, args)
 
 
 def _data_paths(spec) -> tuple[Path, ...]:
@@ -197,7 +201,7 @@ def cmd_family(args) -> int:
     if command.after is not None:
         command.after(result, inputs, args.force)
     args.protect = _data_paths(spec)
-    _emit(result, args, default_out=f"reports/{spec.name}")
+    _emit(result, args, default_out=f"reports/{spec.name}", looks=command.looks)
     return _finish(result, command, args)
 
 

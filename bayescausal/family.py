@@ -50,6 +50,7 @@ class Command:
     after: Callable[[Result, argparse.Namespace], None] | None = None
     exit_code: Callable[[Result], int | None] | None = None  # a command-specific exit code, else the verdict's
     samples: bool = True  # MCMC may be involved: offer --allow-unconverged and progress bars
+    looks: bool = False  # run again and again on growing data: each run is a look kept beside the earlier ones
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ FAMILY = Family(
             analyze=_c.check,
             exit_code=_c.check_exit_code,
             samples=False,
+            looks=True,
         ),
         Command(
             "simulate",

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bayescausal.data import validate as v
+from bayescausal.data.periods import order_key
 from bayescausal.errors import DataError
 
 COUNTS = ["visitors", "conversions"]
@@ -51,6 +52,9 @@ def validate_aggregated(frame: pd.DataFrame, columns: dict[str, str] | None = No
     if len(empty):
         raise DataError(f"{WHAT}: arm(s) {_names(empty)} have no visitors; remove them or check the data export.")
     if "day" in df.columns:
+        if df["day"].isna().any():
+            raise DataError(f"{WHAT}: column 'day' has missing values ({v.rows(df, df['day'].isna())}).")
+        df["day"] = order_key(df["day"], column="day")  # dates in any format, in their true order
         _require_cumulative(df)
     return df.reset_index(drop=True)
 

@@ -71,8 +71,20 @@ def check_result(
             f"ship needs P(arm beats control) >= {rule.min_prob_positive}",
             "exit codes: 0 = decided (ship / keep control), 4 = continue, 5 = sample ratio mismatch",
         ],
-        extra={"arms": arms_json, "exit_code": seq.exit_code, "looks": len(seq.trajectory)},
+        extra={
+            "arms": arms_json,
+            "exit_code": seq.exit_code,
+            "looks": len(seq.trajectory),
+            "look_label": _day_label(daily["day"].max()),
+        },
     )
+
+
+def _day_label(day) -> str:
+    """The latest data day, as a look's name: a date for timestamps, else the day number."""
+    if isinstance(day, pd.Timestamp | np.datetime64):
+        return pd.Timestamp(day).strftime("%Y-%m-%d")
+    return f"day-{day}"
 
 
 def simulation_result(

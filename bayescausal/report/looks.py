@@ -1,0 +1,122 @@
+"""Reports of a command that runs again and again on growing data (the daily sequential check): each run is a
+*look*, kept in its own folder beside the earlier ones, under one folder whose index shows the trajectory.
+
+A scheduler runs the same command on the same file every morning: nothing is refused because yesterday's
+look exists, and nothing is overwritten (a second look on the same data day gets a numbered folder). Only
+`--force` replaces a look of the same name.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from bayescausal.errors import ReportExistsError
+from bayescausal.report.writer import MARKER, mark, write_report, write_text_atomic
+
+LOOKS_CSV = "looks.csv"
+
+
+def write_look(result, base: Path, *, force: bool = False, spec_text=None, protect=()) -> Path:
+    """Write `result` as a new look under `base`, then rebuild the trajectory index; returns the look folder."""
+    _require_ours(base)
+    base.mkdir(parents=True, exist_ok=True)
+    _adopt_single_report(base)
+    mark(base)
+    label = str(result.extra.get("look_label") or "look")
+    out = base / f"look-{_slug(label)}"
+    if not force:
+        number = 2
+        while out.exists():
+            out, number = base / f"look-{_slug(label)}-{number}", number + 1
+    write_report(result, out, force=force, spec_text=spec_text, protect=protect)
+    write_trajectory(base)
+    return out
+
+
+def _require_ours(base: Path) -> None:
+    if base.exists() and (not base.is_dir() or (any(base.iterdir()) and not (base / MARKER).exists())):
+        raise ReportExistsError(
+            f"{base} exists and was not written by bayescausal (no {MARKER} marker); looks are never written into "
+            "it. Choose a new or empty folder for --out"
+        )
+
+
+def _adopt_single_report(base: Path) -> None:
+    """A folder written by an earlier version as one report becomes the first look (moved, never lost)."""
+    if not (base / "summary.json").exists():
+        return
+    earlier = base / "look-earlier"
+    earlier.mkdir()
+    for item in list(base.iterdir()):
+        if item.name not in (earlier.name, MARKER):
+            shutil.move(str(item), earlier / item.name)
+    mark(earlier)
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in text).strip("-") or "look"
+
+
+def looks_table(base: Path) -> pd.DataFrame:
+    """One row per look (in the order they were written): data day, verdict, and per arm P(best) and loss."""
+    rows = []
+    for summary_path in sorted(base.glob("look-*/summary.json"), key=lambda p: p.stat().st_mtime_ns):
+        s = json.loads(summary_path.read_text())
+        row = {
+            "look": summary_path.parent.name,
+            "data day": s.get("look_label"),
+            "written": pd.Timestamp(summary_path.stat().st_mtime, unit="s").strftime("%Y-%m-%d %H:%M:%S"),
+            "verdict": s["decision"]["verdict"],
+        }
+        for arm, values in s.get("arms", {}).items():
+            row[f"P(best) {arm}"] = values.get("prob_best")
+            row[f"expected loss {arm}"] = values.get("expected_loss")
+            row[f"visitors {arm}"] = values.get("visitors")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def write_trajectory(base: Path) -> Path:
+    """The index of every look: a table and the P(best) / expected-loss trajectory across looks."""
+    from bayescausal.report.render import CSS, figure_png
+
+    table = looks_table(base)
+    write_text_atomic(base / LOOKS_CSV, table.to_csv(index=False))
+    figure = base64.b64encode(figure_png(_trajectory_figure(table))).decode() if len(table) else None
+    links = "".join(
+        f"<tr><td><a href='{html.escape(r['look'])}/index.html'>{html.escape(r['look'])}</a></td>"
+        f"<td>{html.escape(str(r['data day']))}</td><td>{r['written']}</td><td class='verdict-{_slug(r['verdict'])}'>"
+        f"{html.escape(r['verdict'])}</td></tr>"
+        for _, r in table.iterrows()
+    )
+    image = f"<img alt='trajectory across looks' src='data:image/png;base64,{figure}'>" if figure else ""
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Looks: {html.escape(base.name)}</title>"
+        f"<style>{CSS}</style></head><body><h1>Every look of {html.escape(base.name)}</h1>"
+        f"<p>{len(table)} look(s); the latest is last. Each look's folder holds its full report.</p>{image}"
+        "<table><thead><tr><th>look</th><th>data up to</th><th>written (UTC)</th><th>verdict</th></tr></thead>"
+        f"<tbody>{links}</tbody></table></body></html>"
+    )
+    write_text_atomic(base / "index.html", page)
+    return base / "index.html"
+
+
+def _trajectory_figure(table: pd.DataFrame):
+    from bayescausal.style import new_figure
+
+    fig, axes = new_figure(ncols=2, width=10.0)
+    x = range(1, len(table) + 1)
+    for column in table.columns:
+        for ax, prefix in zip(axes, ("P(best) ", "expected loss "), strict=True):
+            if column.startswith(prefix):
+                ax.plot(x, table[column].astype(float), marker="o", label=column[len(prefix) :])
+    axes[0].set(title="P(best) by look", xlabel="look", ylim=(0, 1))
+    axes[1].set(title="expected loss by look (rate units)", xlabel="look")
+    axes[0].legend(fontsize=8)
+    return fig
