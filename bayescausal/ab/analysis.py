@@ -25,6 +25,7 @@ from bayescausal.ab.beta import (
     prob_b_beats_a,
 )
 from bayescausal.ab.data import CONSISTENCY, arm_totals, segment_totals
+from bayescausal.ab.guardrails import guardrail_check
 from bayescausal.ab.hierarchy import beta_binomial_grid, fit_segment_lifts
 from bayescausal.ab.options import ABOptions
 from bayescausal.ab.revenue import fit_revenue
@@ -70,6 +71,11 @@ def analyze(data: pd.DataFrame, options: ABOptions | None = None, *, progress=No
         raise SpecError("metric 'revenue' needs revenue columns (revenue, revenue_sq) or event rows with revenue")
     decision, roi, lift = _decide(conv, revenue, metric, opt, parts)
     parts.checks.insert(0, _srm_check(conv, opt))
+    shipped = conv.arms.index(decision.criteria["candidate"]) if decision.verdict == "act" else None
+    for guard in opt.guards:
+        parts.checks.append(
+            guardrail_check(guard, totals, conv.arms, shipped, draws=opt.monte_carlo_draws, seed=opt.sampler.seed)
+        )
     if metric == "revenue":  # the order-value model carries the decision: its misfit gates
         for check in parts.checks:
             if check.name.startswith("order-value PPC"):
@@ -232,16 +238,24 @@ def _srm_check(conv: Conversion, opt: ABOptions) -> Check:
 def _decide(conv: Conversion, revenue, metric: str, opt: ABOptions, parts: Parts):
     """The decision on the primary metric (best non-control candidate against keeping the control), the
     money posterior behind it, and the lift measurement a marketing-mix model can calibrate against."""
+    mcse = None  # conversion decisions are exact: no Monte-Carlo error
     if metric == "conversion":
         loss = conv.loss
         candidate = 1 + int(np.argmin(loss[1:]))
         prob_positive = prob_b_beats_a(conv.alpha[0], conv.beta[0], conv.alpha[candidate], conv.beta[candidate])
         control_mean, units = conv.posts[0].mean(), " (rate)"
     else:
-        loss = revenue.ranking()["expected_loss"]
+        rank = revenue.ranking()
+        loss = rank["expected_loss"]
         candidate = 1 + int(np.argmin(loss[1:]))
         prob_positive = float(np.mean(revenue.per_user[:, candidate] > revenue.per_user[:, 0]))
         control_mean, units = float(revenue.per_user[:, 0].mean()), " per user"
+        draws = revenue.per_user.shape[0]
+        mcse = {
+            "prob_positive": float(np.sqrt(prob_positive * (1 - prob_positive) / draws)),
+            "expected_loss_ship": float(rank["expected_loss_mcse"][candidate]),
+            "expected_loss_reject": float(rank["expected_loss_mcse"][0]),
+        }
     eps = opt.threshold * control_mean if opt.threshold_relative else opt.threshold
     rule = replace(opt.rule, threshold_of_caring=eps)
     traffic = opt.traffic if opt.traffic is not None else float(conv.visitors.sum())
@@ -268,12 +282,16 @@ def _decide(conv: Conversion, revenue, metric: str, opt: ABOptions, parts: Parts
             float(roi.incremental_revenue.sd),
             label=conv.arms[candidate],
         )
+    if roi is not None and roi.prob_roi_above_hurdle is not None and mcse is not None:
+        p = roi.prob_roi_above_hurdle
+        mcse["prob_roi_above_hurdle"] = float(np.sqrt(p * (1 - p) / len(per_user)))
     decision = decide(
         prob_positive=prob_positive,
         loss_ship=float(loss[candidate]),
         loss_reject=float(loss[0]),
         rule=rule,
         prob_roi=roi.prob_roi_above_hurdle if roi else None,
+        mcse=mcse,
         ship_label=f"ship {conv.arms[candidate]}",
         reject_label="keep control",
         units=units,

@@ -11,12 +11,13 @@ from bayescausal.errors import DataError
 from bayescausal.family import quiet
 
 
-def ab_data(spec, raw: pd.DataFrame, *, daily: bool = False) -> pd.DataFrame:
-    """Aggregated, validated A/B rows from either layout ([data].format = aggregated | events)."""
+def ab_data(spec, raw: pd.DataFrame, *, daily: bool = False, metrics: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Aggregated, validated A/B rows from either layout ([data].format = aggregated | events). `metrics`:
+    further per-user columns (guardrails) whose sums and sums of squares travel with the counts."""
     from bayescausal.ab.data import EVENT_COLUMNS, aggregate_events, validate_aggregated
 
     if spec.data.get("format", "aggregated") != "events":
-        return validate_aggregated(raw, spec.columns)
+        return validate_aggregated(raw, spec.columns, metrics=metrics)
     cols = {k: spec.columns.get(k, k) for k in EVENT_COLUMNS}
 
     def optional(key):
@@ -30,14 +31,16 @@ def ab_data(spec, raw: pd.DataFrame, *, daily: bool = False) -> pd.DataFrame:
         user=optional("user"),
         segment=None if daily else optional("segment"),
         timestamp=optional("timestamp") if daily else None,
+        metrics=metrics,
     )
-    return validate_aggregated(frame)
+    return validate_aggregated(frame, metrics=metrics)
 
 
 def load(spec, options, *, frame=None, progress=quiet):
     progress("loading data")
     raw, source = read_source(spec, frame)
-    return ab_data(spec, raw), source
+    metrics = tuple(g.metric for g in getattr(options, "guards", ()))
+    return ab_data(spec, raw, metrics=metrics), source
 
 
 def load_daily(spec, options, *, frame=None, progress=quiet):

@@ -24,10 +24,13 @@ AB_COLUMNS = tuple(dict.fromkeys(("arm", *COUNTS, *REVENUE_STATS, *REFUND_STATS,
 COLUMN_HINT = 'map them with --col CANONICAL=YOURS, e.g. --col arm=variant (in a spec: [columns] arm = "variant")'
 
 
-def validate_aggregated(frame: pd.DataFrame, columns: dict[str, str] | None = None) -> pd.DataFrame:
+def validate_aggregated(
+    frame: pd.DataFrame, columns: dict[str, str] | None = None, *, metrics: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Check and normalise aggregated A/B rows; returns a clean copy (the input is not modified).
 
-    `columns` maps canonical names to the user's column names, e.g. {"arm": "variant"}.
+    `columns` maps canonical names to the user's column names, e.g. {"arm": "variant"}; `metrics` are further
+    per-user metrics (guardrails), each given as its sum `<metric>` and sum of squares `<metric>_sq`.
     """
     mapping = {user: canon for canon, user in (columns or {}).items()}
     df = frame.rename(columns=mapping).copy()
@@ -43,6 +46,7 @@ def validate_aggregated(frame: pd.DataFrame, columns: dict[str, str] | None = No
     v.require_numeric_counts(df, COUNTS, what=WHAT)
     v.require_at_most(df, "conversions", "visitors", what=WHAT)
     _require_revenue_stats(df)
+    _require_metric_sums(df, metrics)
     arms = df["arm"].unique()
     if len(arms) < 2:
         raise DataError(f"{WHAT}: only one arm ({_names(arms)}); an A/B test needs at least two arms to compare.")
@@ -93,6 +97,18 @@ def _require_revenue_stats(df: pd.DataFrame) -> None:
         raise DataError(f"{WHAT}: rows with revenue > 0 but 0 purchasers; purchasers counts orders with revenue > 0.")
 
 
+def _require_metric_sums(df: pd.DataFrame, metrics: tuple[str, ...]) -> None:
+    sums = [c for m in metrics for c in (m, f"{m}_sq")]
+    missing = [c for c in sums if c not in df.columns]
+    if missing:
+        raise DataError(
+            f"{WHAT}: guardrail metric column(s) {_names(missing)} are missing. Give one row per user (--events) "
+            "with the metric as a column, or per-arm sums '<metric>' and sums of squares '<metric>_sq'."
+        )
+    v.require_numeric(df, sums, what=WHAT)
+    v.require_finite(df, sums, what=WHAT)
+
+
 def labels(values: pd.Series, column: str) -> pd.Series:
     """Group labels as clean text: surrounding spaces stripped ("A " is "A"); labels that then differ only by
     case ("control" and "Control") are refused, since they are almost always one group typed two ways."""
@@ -127,8 +143,12 @@ def arm_totals(df: pd.DataFrame) -> pd.DataFrame:
     """One row per arm (in order of first appearance): the latest cumulative day, summed over segments."""
     if "day" in df.columns:
         df = df[df["day"] == df["day"].max()]
-    stats = [c for c in [*COUNTS, *REVENUE_STATS, *REFUND_STATS, CONSISTENCY] if c in df.columns]
-    return df.groupby("arm", sort=False)[stats].sum()
+    return df.groupby("arm", sort=False)[_statistics(df)].sum()
+
+
+def _statistics(df: pd.DataFrame) -> list[str]:
+    """Every summable column: the counts and sums of each statistic (not the keys)."""
+    return [c for c in df.columns if c not in ("arm", "segment", "day") and pd.api.types.is_numeric_dtype(df[c])]
 
 
 def segment_totals(df: pd.DataFrame) -> pd.DataFrame:
@@ -137,8 +157,7 @@ def segment_totals(df: pd.DataFrame) -> pd.DataFrame:
         raise DataError(f"{WHAT}: no 'segment' column; segment pooling needs one (e.g. device or country).")
     if "day" in df.columns:
         df = df[df["day"] == df["day"].max()]
-    stats = [c for c in [*COUNTS, *REVENUE_STATS, *REFUND_STATS, CONSISTENCY] if c in df.columns]
-    return df.groupby(["segment", "arm"], sort=False)[stats].sum().reset_index()
+    return df.groupby(["segment", "arm"], sort=False)[_statistics(df)].sum().reset_index()
 
 
 def aggregate_events(
@@ -150,12 +169,23 @@ def aggregate_events(
     user: str | None = None,
     timestamp: str | None = None,
     segment: str | None = None,
+    metrics: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Event rows (one per user) -> aggregated sufficient statistics, vectorised (1M rows in ~0.1 s).
 
-    With `timestamp`, rows are per day and cumulative, ready for `ab check`.
+    With `timestamp`, rows are per day and cumulative, ready for `ab check`. `metrics`: further per-user
+    columns (guardrails), summed with their squares.
     """
     needed = [c for c in (arm, converted, revenue, user, timestamp, segment) if c]
+    if missing := [m for m in metrics if m not in events.columns]:
+        raise DataError(
+            f"A/B events: guardrail metric(s) {_names(missing)} are not columns of the data "
+            f"(columns: {_names(list(events.columns)[:20])}); name a per-user column, e.g. "
+            "--guardrail refunds:lower:0.01"
+        )
+    v.require_numeric(events, list(metrics), what="A/B events (guardrails)")
+    v.require_finite(events, list(metrics), what="A/B events (guardrails)")
+    v.require_representable(events, list(metrics), what="A/B events (guardrails)")
     v.require_columns(events, needed, what="A/B events", hint=COLUMN_HINT)
     numeric = [converted] + ([revenue] if revenue else [])
     v.require_numeric(events, numeric, what="A/B events")
@@ -181,6 +211,9 @@ def aggregate_events(
     stats = {"visitors": np.bincount(flat, minlength=n_cells), "conversions": np.bincount(flat, conv, n_cells)}
     if revenue:
         stats |= _revenue_sums(events[revenue].to_numpy(dtype=float), conv, flat, n_cells)
+    for metric in metrics:
+        value = events[metric].to_numpy(dtype=float)
+        stats |= {metric: np.bincount(flat, value, n_cells), f"{metric}_sq": np.bincount(flat, value**2, n_cells)}
     grid = np.unravel_index(np.arange(n_cells), sizes)
     out = pd.DataFrame(
         {name: np.asarray(names)[idx] for (name, (_, names)), idx in zip(keys.items(), grid, strict=True)}

@@ -37,6 +37,14 @@ class ABOptions:
         None, "planned traffic split for the SRM check, e.g. 0.5,0.5 (default: equal)"
     )
     srm_alpha: float = option(SRM_ALPHA, "sample ratio mismatch alarm when the chi-square p is below this")
+    guardrails: tuple[str, ...] = option(
+        (),
+        "a metric that must not get worse, METRIC:lower|higher:THRESHOLD (lower/higher: which way is better; "
+        "threshold: the largest expected worsening per user you accept), e.g. refund_rate:lower:0.002 (repeatable)",
+        flag="guardrail",
+        repeat=True,
+        metavar="METRIC:DIR:T",
+    )
     monte_carlo_draws: int = option(20_000, "independent posterior draws for revenue and ROI", cli=False)
     monte_carlo_check: bool = option(False, "also report Monte-Carlo P(best) / expected loss with MC errors")
     hdi_prob: float = option(0.94, "probability mass of the highest-density intervals", cli=False)
@@ -57,6 +65,7 @@ class ABOptions:
 
     def __post_init__(self):
         _positive_prior(self.prior_alpha, self.prior_beta)
+        self.guards  # noqa: B018 -- parse now: a malformed guardrail is an error before any data is read
         if self.threshold <= 0:
             raise SpecError(f"threshold of caring must be > 0, got {self.threshold}")
         if self.traffic is not None and self.traffic <= 0:
@@ -65,6 +74,12 @@ class ABOptions:
     @property
     def threshold_relative(self) -> bool:
         return not self.absolute_threshold
+
+    @property
+    def guards(self):
+        from bayescausal.ab.guardrails import Guardrail
+
+        return tuple(Guardrail.parse(text) for text in self.guardrails)
 
 
 @dataclass(frozen=True)

@@ -114,24 +114,14 @@ def simulation_result(
         f"sequential rule: mean realised loss <= {null['mean_realised_loss'].max():.2g} where the treatment is "
         f"no better; {seq['days_saved'].mean():.1f} days saved on average versus {max_days} days fixed"
     )
-    checks = []
-    for lift, row in seq.iterrows():
-        bound = row["mean_threshold"]
-        checks.append(
-            Check(
-                f"realised loss at true lift {lift:+g}",
-                row["mean_realised_loss"] <= 1.5 * bound,
-                f"mean realised loss {row['mean_realised_loss']:.3g} vs threshold {bound:.3g}",
-                {"ship_rate": row["ship_rate"], "fixed_ship_rate": fixed.loc[lift, "ship_rate"]},
-            )
-        )
+    checks = [_prior_average_check(seq)] + [_fixed_lift_check(lift, row, fixed) for lift, row in seq.iterrows()]
     return Result(
         kind="ab-simulate",
         title="Operating characteristics of the sequential rule",
         decision=Decision(
-            "use the stopping rule" if all(c.passed for c in checks) else "do not use the stopping rule as set",
-            summary,
-            verdict="act" if all(c.passed for c in checks) else "do not act",
+            "use the stopping rule" if checks[0].passed else "do not use the stopping rule as set",
+            summary + f"; {checks[0].detail}",
+            verdict="act" if checks[0].passed else "do not act",
         ),
         estimates={},
         diagnostics=diag.exact("Monte-Carlo simulation"),
@@ -144,6 +134,41 @@ def simulation_result(
             "fixed horizon: two-sided two-proportion z-test at the last day, alpha 0.05",
         ],
         extra={"operating_characteristics": oc.to_dict("records")},
+    )
+
+
+MC_Z = 3.0  # simulation noise allowed: 3 Monte-Carlo standard errors of the mean realised loss
+
+
+def _prior_average_check(seq: pd.DataFrame) -> Check:
+    """What the rule promises: shipping only when the posterior expected loss is under the threshold keeps the
+    realised loss under it *on average over the prior*. The simulated lifts, weighted equally, stand in for the
+    prior; the test is against the threshold itself, allowing only the simulation's own noise."""
+    mean = float(seq["mean_realised_loss"].mean())
+    mcse = float(np.sqrt((seq["mcse_realised_loss"] ** 2).sum()) / len(seq))
+    bound = float(seq["mean_threshold"].mean())
+    ok = mean <= bound + MC_Z * mcse
+    return Check(
+        "realised loss averaged over the simulated lifts",
+        ok,
+        f"mean realised loss {mean:.3g} (Monte-Carlo s.e. {mcse:.2g}) against the threshold of caring {bound:.3g}, "
+        f"averaged over the {len(seq)} true lifts weighted equally"
+        + ("" if ok else f": above the threshold by more than {MC_Z:g} Monte-Carlo s.e."),
+        {"mean_realised_loss": mean, "mcse": mcse, "threshold": bound, "tolerance_mcse": MC_Z},
+        next_step="raise min_days or the visitors per arm before a decision, or lower the threshold of caring",
+    )
+
+
+def _fixed_lift_check(lift: float, row: pd.Series, fixed: pd.DataFrame) -> Check:
+    """Informative: at one fixed true lift the realised loss may exceed the threshold (near zero lift, where the
+    rule is least sure, it often does) without breaking the rule's promise, which is an average over lifts."""
+    bound, mcse = row["mean_threshold"], row["mcse_realised_loss"]
+    return Check(
+        f"realised loss at true lift {lift:+g}",
+        row["mean_realised_loss"] <= bound + MC_Z * mcse,
+        f"mean realised loss {row['mean_realised_loss']:.3g} (Monte-Carlo s.e. {mcse:.2g}) vs threshold {bound:.3g}; "
+        "at a fixed lift this informs, the promise is on average over lifts",
+        {"ship_rate": row["ship_rate"], "fixed_ship_rate": fixed.loc[lift, "ship_rate"], "mcse": mcse},
     )
 
 

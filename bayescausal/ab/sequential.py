@@ -196,6 +196,7 @@ def operating_characteristics(
                     "ship_rate": float(np.mean(ships)),
                     "wrong_decision_rate": float(np.mean(wrong)),
                     "mean_realised_loss": float(realised.mean()),
+                    "mcse_realised_loss": float(realised.std() / np.sqrt(n_sims)),
                     "mean_threshold": float(np.mean(eps)) if rule.relative else rule.threshold,
                     "mean_days": mean_days,
                     "days_saved": max_days - mean_days,
