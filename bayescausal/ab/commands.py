@@ -7,16 +7,20 @@ import pandas as pd
 
 from bayescausal.ab.options import AllocateOptions, CheckOptions, SimulateOptions
 from bayescausal.data.source import read_source
-from bayescausal.errors import DataError
+from bayescausal.errors import DataError, SpecError
 from bayescausal.family import quiet
 
 
-def ab_data(spec, raw: pd.DataFrame, *, daily: bool = False, metrics: tuple[str, ...] = ()) -> pd.DataFrame:
+def ab_data(
+    spec, raw: pd.DataFrame, *, daily: bool = False, metrics: tuple[str, ...] = (), covariate: str | None = None
+) -> pd.DataFrame:
     """Aggregated, validated A/B rows from either layout ([data].format = aggregated | events). `metrics`:
     further per-user columns (guardrails) whose sums and sums of squares travel with the counts."""
     from bayescausal.ab.data import EVENT_COLUMNS, aggregate_events, validate_aggregated
 
     if spec.data.get("format", "aggregated") != "events":
+        if covariate:
+            raise SpecError("--covariate needs one row per user (--events): it adjusts each user's metric")
         return validate_aggregated(raw, spec.columns, metrics=metrics)
     cols = {k: spec.columns.get(k, k) for k in EVENT_COLUMNS}
 
@@ -32,15 +36,16 @@ def ab_data(spec, raw: pd.DataFrame, *, daily: bool = False, metrics: tuple[str,
         segment=None if daily else optional("segment"),
         timestamp=optional("timestamp") if daily else None,
         metrics=metrics,
+        covariate=covariate,
     )
-    return validate_aggregated(frame, metrics=metrics)
+    return validate_aggregated(frame, metrics=(*metrics, covariate) if covariate else metrics)
 
 
 def load(spec, options, *, frame=None, progress=quiet):
     progress("loading data")
     raw, source = read_source(spec, frame)
     metrics = tuple(g.metric for g in getattr(options, "guards", ()))
-    return ab_data(spec, raw, metrics=metrics), source
+    return ab_data(spec, raw, metrics=metrics, covariate=getattr(options, "covariate", None)), source
 
 
 def load_daily(spec, options, *, frame=None, progress=quiet):

@@ -170,22 +170,26 @@ def aggregate_events(
     timestamp: str | None = None,
     segment: str | None = None,
     metrics: tuple[str, ...] = (),
+    covariate: str | None = None,
 ) -> pd.DataFrame:
     """Event rows (one per user) -> aggregated sufficient statistics, vectorised (1M rows in ~0.1 s).
 
     With `timestamp`, rows are per day and cumulative, ready for `ab check`. `metrics`: further per-user
-    columns (guardrails), summed with their squares.
+    columns (guardrails), summed with their squares. `covariate`: a pre-treatment column for regression
+    adjustment, summed with its square and its products with converted and revenue.
     """
+    if covariate:
+        metrics = (*metrics, covariate)
     needed = [c for c in (arm, converted, revenue, user, timestamp, segment) if c]
     if missing := [m for m in metrics if m not in events.columns]:
         raise DataError(
-            f"A/B events: guardrail metric(s) {_names(missing)} are not columns of the data "
+            f"A/B events: guardrail or covariate column(s) {_names(missing)} are not columns of the data "
             f"(columns: {_names(list(events.columns)[:20])}); name a per-user column, e.g. "
             "--guardrail refunds:lower:0.01"
         )
-    v.require_numeric(events, list(metrics), what="A/B events (guardrails)")
-    v.require_finite(events, list(metrics), what="A/B events (guardrails)")
-    v.require_representable(events, list(metrics), what="A/B events (guardrails)")
+    v.require_numeric(events, list(metrics), what="A/B events (guardrails, covariate)")
+    v.require_finite(events, list(metrics), what="A/B events (guardrails, covariate)")
+    v.require_representable(events, list(metrics), what="A/B events (guardrails, covariate)")
     v.require_columns(events, needed, what="A/B events", hint=COLUMN_HINT)
     numeric = [converted] + ([revenue] if revenue else [])
     v.require_numeric(events, numeric, what="A/B events")
@@ -214,6 +218,11 @@ def aggregate_events(
     for metric in metrics:
         value = events[metric].to_numpy(dtype=float)
         stats |= {metric: np.bincount(flat, value, n_cells), f"{metric}_sq": np.bincount(flat, value**2, n_cells)}
+    if covariate:
+        x = events[covariate].to_numpy(dtype=float)
+        stats[f"{covariate}*conversions"] = np.bincount(flat, x * conv, n_cells)
+        if revenue:
+            stats[f"{covariate}*revenue"] = np.bincount(flat, x * events[revenue].to_numpy(dtype=float), n_cells)
     grid = np.unravel_index(np.arange(n_cells), sizes)
     out = pd.DataFrame(
         {name: np.asarray(names)[idx] for (name, (_, names)), idx in zip(keys.items(), grid, strict=True)}

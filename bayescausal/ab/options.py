@@ -37,6 +37,11 @@ class ABOptions:
         None, "planned traffic split for the SRM check, e.g. 0.5,0.5 (default: equal)"
     )
     srm_alpha: float = option(SRM_ALPHA, "sample ratio mismatch alarm when the chi-square p is below this")
+    covariate: str | None = option(
+        None,
+        "a pre-treatment column (e.g. last month's spend) that adjusts the effects (Bayesian CUPED; --events)",
+        metavar="COLUMN",
+    )
     guardrails: tuple[str, ...] = option(
         (),
         "a metric that must not get worse, METRIC:lower|higher:THRESHOLD (lower/higher: which way is better; "
