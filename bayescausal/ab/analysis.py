@@ -29,6 +29,7 @@ from bayescausal.ab.data import CONSISTENCY, arm_totals, segment_totals
 from bayescausal.ab.guardrails import guardrail_check
 from bayescausal.ab.hierarchy import beta_binomial_grid, fit_segment_lifts
 from bayescausal.ab.options import ABOptions
+from bayescausal.ab.ratio import ratio_posterior
 from bayescausal.ab.revenue import fit_revenue
 from bayescausal.ab.sequential import srm_pvalue
 from bayescausal.errors import ConvergenceWarning, SpecError
@@ -70,7 +71,10 @@ def analyze(data: pd.DataFrame, options: ABOptions | None = None, *, progress=No
     metric = opt.metric if opt.metric != "auto" else ("revenue" if revenue is not None else "conversion")
     if metric == "revenue" and revenue is None:
         raise SpecError("metric 'revenue' needs revenue columns (revenue, revenue_sq) or event rows with revenue")
-    adjusted = _adjust(totals, conv, metric, opt, parts) if opt.covariate else None
+    ratio = _ratio(totals, conv, opt, parts) if opt.ratio_metric else None
+    if metric == "ratio" and opt.covariate:
+        raise SpecError("--covariate adjusts conversion or revenue, not a ratio metric: drop one of them")
+    adjusted = _adjust(totals, conv, metric, opt, parts) if opt.covariate else (ratio if metric == "ratio" else None)
     decision, roi, lift = _decide(conv, revenue, metric, opt, parts, adjusted)
     parts.checks.insert(0, _srm_check(conv, opt))
     shipped = conv.arms.index(decision.criteria["candidate"]) if decision.verdict == "act" else None
@@ -237,6 +241,24 @@ def _srm_check(conv: Conversion, opt: ABOptions) -> Check:
     )
 
 
+def _ratio(totals: pd.DataFrame, conv: Conversion, opt: ABOptions, parts: Parts):
+    """The ratio metric per arm and its lift, with the user (not the session) as the unit."""
+    post = ratio_posterior(totals, opt.ratio_metric, draws=opt.monte_carlo_draws, seed=opt.sampler.seed)
+    name = post.ratio.name
+    for k, arm in enumerate(conv.arms):
+        parts.estimates[f"{name}_{arm}"] = from_draws(post.per_user[:, k], method="monte-carlo", signed=False)
+        if k:
+            parts.estimates[f"{name}_lift_{arm}"] = from_draws(
+                post.per_user[:, k] - post.per_user[:, 0], method="monte-carlo", hdi_prob=opt.hdi_prob
+            )
+    parts.notes.append(
+        f"{name}: ratio of per-user means, the user as the unit (numerator and denominator jointly Normal-"
+        "Inverse-Wishart per arm, so their dependence within users is carried through, like the delta method)"
+    )
+    parts.figure(f"{name} by arm", partial(plots.draw_densities, conv.arms, post.per_user, name))
+    return post
+
+
 def _adjust(totals: pd.DataFrame, conv: Conversion, metric: str, opt: ABOptions, parts: Parts) -> Adjusted:
     """The decision metric adjusted for the covariate; the adjusted lift takes the contract's key and the
     unadjusted one stays beside it."""
@@ -290,7 +312,9 @@ def _decide(conv: Conversion, revenue, metric: str, opt: ABOptions, parts: Parts
         candidate = 1 + int(np.argmin(loss[1:]))
         prob_positive = float(np.mean(source.per_user[:, candidate] > source.per_user[:, 0]))
         control_mean = float(source.per_user[:, 0].mean())
-        units = " per user" if metric == "revenue" else " (rate)"
+        units = {"revenue": " per user", "ratio": f" per {opt.ratio_metric.denominator}" if opt.ratio else ""}.get(
+            metric, " (rate)"
+        )
         draws = source.per_user.shape[0]
         mcse = {
             "prob_positive": float(np.sqrt(prob_positive * (1 - prob_positive) / draws)),

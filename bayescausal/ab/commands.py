@@ -12,16 +12,25 @@ from bayescausal.family import quiet
 
 
 def ab_data(
-    spec, raw: pd.DataFrame, *, daily: bool = False, metrics: tuple[str, ...] = (), covariate: str | None = None
+    spec,
+    raw: pd.DataFrame,
+    *,
+    daily: bool = False,
+    metrics: tuple[str, ...] = (),
+    covariate: str | None = None,
+    ratio=None,
 ) -> pd.DataFrame:
     """Aggregated, validated A/B rows from either layout ([data].format = aggregated | events). `metrics`:
     further per-user columns (guardrails) whose sums and sums of squares travel with the counts."""
     from bayescausal.ab.data import EVENT_COLUMNS, aggregate_events, validate_aggregated
 
+    products = ((ratio.numerator, ratio.denominator),) if ratio else ()
+    if ratio:
+        metrics = (*metrics, ratio.numerator, ratio.denominator)
     if spec.data.get("format", "aggregated") != "events":
         if covariate:
             raise SpecError("--covariate needs one row per user (--events): it adjusts each user's metric")
-        return validate_aggregated(raw, spec.columns, metrics=metrics)
+        return validate_aggregated(raw, spec.columns, metrics=metrics, products=products)
     cols = {k: spec.columns.get(k, k) for k in EVENT_COLUMNS}
 
     def optional(key):
@@ -37,15 +46,21 @@ def ab_data(
         timestamp=optional("timestamp") if daily else None,
         metrics=metrics,
         covariate=covariate,
+        products=products,
     )
-    return validate_aggregated(frame, metrics=(*metrics, covariate) if covariate else metrics)
+    if ratio:
+        from bayescausal.ab.ratio import require_ratio_rows
+
+        require_ratio_rows(raw, ratio)
+    return validate_aggregated(frame, metrics=(*metrics, covariate) if covariate else metrics, products=products)
 
 
 def load(spec, options, *, frame=None, progress=quiet):
     progress("loading data")
     raw, source = read_source(spec, frame)
     metrics = tuple(g.metric for g in getattr(options, "guards", ()))
-    return ab_data(spec, raw, metrics=metrics, covariate=getattr(options, "covariate", None)), source
+    covariate, ratio = getattr(options, "covariate", None), getattr(options, "ratio_metric", None)
+    return ab_data(spec, raw, metrics=metrics, covariate=covariate, ratio=ratio), source
 
 
 def load_daily(spec, options, *, frame=None, progress=quiet):

@@ -25,7 +25,11 @@ COLUMN_HINT = 'map them with --col CANONICAL=YOURS, e.g. --col arm=variant (in a
 
 
 def validate_aggregated(
-    frame: pd.DataFrame, columns: dict[str, str] | None = None, *, metrics: tuple[str, ...] = ()
+    frame: pd.DataFrame,
+    columns: dict[str, str] | None = None,
+    *,
+    metrics: tuple[str, ...] = (),
+    products: tuple[tuple[str, str], ...] = (),
 ) -> pd.DataFrame:
     """Check and normalise aggregated A/B rows; returns a clean copy (the input is not modified).
 
@@ -46,7 +50,7 @@ def validate_aggregated(
     v.require_numeric_counts(df, COUNTS, what=WHAT)
     v.require_at_most(df, "conversions", "visitors", what=WHAT)
     _require_revenue_stats(df)
-    _require_metric_sums(df, metrics)
+    _require_metric_sums(df, metrics, products)
     arms = df["arm"].unique()
     if len(arms) < 2:
         raise DataError(f"{WHAT}: only one arm ({_names(arms)}); an A/B test needs at least two arms to compare.")
@@ -97,13 +101,14 @@ def _require_revenue_stats(df: pd.DataFrame) -> None:
         raise DataError(f"{WHAT}: rows with revenue > 0 but 0 purchasers; purchasers counts orders with revenue > 0.")
 
 
-def _require_metric_sums(df: pd.DataFrame, metrics: tuple[str, ...]) -> None:
-    sums = [c for m in metrics for c in (m, f"{m}_sq")]
+def _require_metric_sums(df: pd.DataFrame, metrics: tuple[str, ...], products=()) -> None:
+    sums = [c for m in metrics for c in (m, f"{m}_sq")] + [f"{a}*{b}" for a, b in products]
     missing = [c for c in sums if c not in df.columns]
     if missing:
         raise DataError(
-            f"{WHAT}: guardrail metric column(s) {_names(missing)} are missing. Give one row per user (--events) "
-            "with the metric as a column, or per-arm sums '<metric>' and sums of squares '<metric>_sq'."
+            f"{WHAT}: metric column(s) {_names(missing)} are missing. Give one row per user (--events) with the "
+            "metric as a column, or per-arm sums '<metric>', sums of squares '<metric>_sq' (and, for a ratio, the "
+            "sum of products '<numerator>*<denominator>')."
         )
     v.require_numeric(df, sums, what=WHAT)
     v.require_finite(df, sums, what=WHAT)
@@ -171,6 +176,7 @@ def aggregate_events(
     segment: str | None = None,
     metrics: tuple[str, ...] = (),
     covariate: str | None = None,
+    products: tuple[tuple[str, str], ...] = (),
 ) -> pd.DataFrame:
     """Event rows (one per user) -> aggregated sufficient statistics, vectorised (1M rows in ~0.1 s).
 
@@ -218,6 +224,10 @@ def aggregate_events(
     for metric in metrics:
         value = events[metric].to_numpy(dtype=float)
         stats |= {metric: np.bincount(flat, value, n_cells), f"{metric}_sq": np.bincount(flat, value**2, n_cells)}
+    for a, b in products:
+        stats[f"{a}*{b}"] = np.bincount(
+            flat, events[a].to_numpy(dtype=float) * events[b].to_numpy(dtype=float), n_cells
+        )
     if covariate:
         x = events[covariate].to_numpy(dtype=float)
         stats[f"{covariate}*conversions"] = np.bincount(flat, x * conv, n_cells)

@@ -27,8 +27,13 @@ class ABOptions:
     control: str | None = option(None, "name of the control arm (default: the first arm in the data)")
     prior_alpha: float = option(1.0, "Beta prior alpha for every arm")
     prior_beta: float = option(1.0, "Beta prior beta for every arm")
-    metric: Literal["auto", "conversion", "revenue"] = option(
-        "auto", "decision metric (auto: revenue per user when revenue is present)"
+    metric: Literal["auto", "conversion", "revenue", "ratio"] = option(
+        "auto", "decision metric (auto: revenue per user when revenue is present; ratio: the --ratio metric)"
+    )
+    ratio: str | None = option(
+        None,
+        "a ratio of per-user columns, NUMERATOR/DENOMINATOR, e.g. revenue/sessions: the user stays the unit (--events)",
+        metavar="NUM/DEN",
     )
     segments: Literal["logit-normal", "beta-binomial", "none"] = option(
         "logit-normal", "partial pooling over the segment column, if present"
@@ -71,6 +76,9 @@ class ABOptions:
     def __post_init__(self):
         _positive_prior(self.prior_alpha, self.prior_beta)
         self.guards  # noqa: B018 -- parse now: a malformed guardrail is an error before any data is read
+        if self.metric == "ratio" and self.ratio is None:
+            raise SpecError("metric 'ratio' needs the ratio itself: --ratio NUMERATOR/DENOMINATOR")
+        self.ratio_metric  # noqa: B018
         if self.threshold <= 0:
             raise SpecError(f"threshold of caring must be > 0, got {self.threshold}")
         if self.traffic is not None and self.traffic <= 0:
@@ -79,6 +87,12 @@ class ABOptions:
     @property
     def threshold_relative(self) -> bool:
         return not self.absolute_threshold
+
+    @property
+    def ratio_metric(self):
+        from bayescausal.ab.ratio import Ratio
+
+        return Ratio.parse(self.ratio) if self.ratio else None
 
     @property
     def guards(self):
