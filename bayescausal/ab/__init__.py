@@ -18,6 +18,7 @@ from bayescausal.ab.options import (
     CheckOptions,
     EventInputs,
     NoInputs,
+    PlanOptions,
     SimulateOptions,
     TableInputs,
 )
@@ -72,6 +73,16 @@ FAMILY = Family(
             samples=False,
         ),
         Command(
+            "plan",
+            "plan a test before it starts: expected duration, P(wrong ship) and the traffic a decision needs, by "
+            "simulating the stopping rule at the minimum effect of interest",
+            "bayescausal ab plan --baseline 0.04 --min-effect 0.05 --daily-visitors 3000 --days 42",
+            options=PlanOptions,
+            inputs=NoInputs,
+            analyze=_c.plan,
+            samples=False,
+        ),
+        Command(
             "allocate",
             "Thompson-sampling traffic weights for the next period: exact P(best) with an exploration floor",
             "bayescausal ab allocate arms.csv --floor 0.05 --regret-periods 30",
@@ -87,6 +98,7 @@ FAMILY = Family(
 analyze = entry_point(FAMILY, "analyze")
 check = entry_point(FAMILY, "check")
 simulate = entry_point(FAMILY, "simulate")
+plan = entry_point(FAMILY, "plan")
 allocate = entry_point(FAMILY, "allocate")
 
-__all__ = ["ABOptions", "FAMILY", "allocate", "analyze", "check", "simulate"]
+__all__ = ["ABOptions", "FAMILY", "allocate", "analyze", "check", "plan", "simulate"]

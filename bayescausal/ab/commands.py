@@ -103,6 +103,13 @@ def simulate(_, options: SimulateOptions, *, progress=quiet):
     )
 
 
+def plan(_, options, *, progress=quiet):
+    from bayescausal.ab.results import plan_result
+
+    progress(f"simulating {options.sims} tests for each of 3 scenarios over {options.days} days")
+    return plan_result(options)
+
+
 def allocate(data, options: AllocateOptions, *, progress=quiet):
     from bayescausal.ab.data import arm_totals
     from bayescausal.ab.results import allocation_result

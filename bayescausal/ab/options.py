@@ -154,6 +154,43 @@ class SimulateOptions:
 
 
 @dataclass(frozen=True)
+class PlanOptions:
+    """Before the test: the stopping rule simulated at the planned traffic and the minimum effect of interest."""
+
+    baseline: float = option(0.05, "control conversion rate you expect")
+    min_effect: float = option(0.05, "smallest relative lift worth detecting (0.05 = +5%)")
+    daily_visitors: int = option(2000, "visitors per arm per day")
+    days: int = option(56, "longest you can run the test, in days")
+    threshold: float = option(0.01, "threshold of caring on the expected loss, relative to the baseline")
+    min_days: int = option(7, "no decision before this many days")
+    min_visitors: int = option(1000, "no decision before every arm has this many visitors")
+    min_prob_positive: float = option(0.9, "ship only when P(arm beats control) is at least this", flag="min-prob")
+    power: float = option(0.8, "the probability of reaching a decision the plan asks for")
+    sims: int = option(500, "simulated tests per scenario (Monte-Carlo s.e. of a probability <= 0.022)")
+    seed: int = option(0, "random seed: same seed, same numbers", section="sampler")
+
+    def __post_init__(self):
+        if not 0 < self.baseline < 1 or not 0 < self.baseline * (1 + self.min_effect) < 1:
+            raise SpecError(f"baseline {self.baseline} and min_effect {self.min_effect} must keep rates in (0, 1)")
+        if self.min_effect <= 0:
+            raise SpecError(f"min_effect must be > 0 (a relative lift), got {self.min_effect}")
+        if not 0 < self.power < 1:
+            raise SpecError(f"power must be a probability in (0, 1), got {self.power}")
+        if self.days < 1 or self.daily_visitors < 1 or self.sims < 10:
+            raise SpecError("days and daily_visitors must be >= 1 and sims >= 10")
+
+    def rule(self):
+        from bayescausal.ab.sequential import StoppingRule
+
+        return StoppingRule(
+            threshold=self.threshold,
+            min_prob_positive=self.min_prob_positive,
+            min_visitors_per_arm=self.min_visitors,
+            min_days=self.min_days,
+        )
+
+
+@dataclass(frozen=True)
 class AllocateOptions:
     """Thompson-sampling weights for the next period."""
 

@@ -10,11 +10,12 @@ import pandas as pd
 from bayescausal import diagnostics as diag
 from bayescausal.ab import plots
 from bayescausal.ab.beta import BetaPosterior, LiftDistribution
+from bayescausal.ab.planning import more_data_needed, plan_test
 from bayescausal.ab.sequential import StoppingRule, check, operating_characteristics
 from bayescausal.ab.thompson import allocate, simulate_regret
 from bayescausal.estimates import from_distribution
 from bayescausal.result import Check, Figure, Result
-from bayescausal.roi import Decision
+from bayescausal.roi import Decision, NextStep
 
 
 def check_result(
@@ -45,6 +46,8 @@ def check_result(
         }
         for k, a in enumerate(seq.arms)
     }
+    if seq.decision.verdict == "continue" and len(seq.arms) == 2:
+        seq.decision.next_step = _more_data(daily, seq, last, rule, prior_alpha, prior_beta)
     srm = Check(
         "sample ratio mismatch",
         seq.srm_pvalue >= rule.srm_alpha,
@@ -78,6 +81,33 @@ def check_result(
             "look_label": _day_label(daily["day"].max()),
         },
     )
+
+
+def _more_data(daily, seq, last, rule, prior_alpha: float, prior_beta: float) -> NextStep:
+    """How many more days (and users) until the rule decides, simulated from the current posterior."""
+    days = daily["day"].nunique()
+    per_day = int(max(last["visitors"].min() / max(days, 1), 1))
+    need = more_data_needed(
+        prior_alpha + last["conversions"].to_numpy(float),
+        prior_beta + (last["visitors"] - last["conversions"]).to_numpy(float),
+        last["visitors"].to_numpy(float),
+        days_so_far=days,
+        daily_visitors=per_day,
+        rule=rule,
+    )
+    if need["more_days"] is None:
+        text = (
+            f"keep the test running: at about {per_day:,} visitors per arm per day the rule decides within "
+            f"{need['horizon_days']} more days in fewer than {need['probability']:.0%} of the simulated futures; "
+            "consider a larger threshold of caring"
+        )
+    else:
+        text = (
+            f"keep the test running: about {need['more_days']} more day(s) ({need['more_visitors_per_arm']:,} more "
+            f"visitors per arm) give a decision with probability {need['probability']:.0%} (median "
+            f"{need['median_more_days']:.0f} days), simulated from the current posterior"
+        )
+    return NextStep(text, need | {"daily_visitors_per_arm": per_day})
 
 
 def _day_label(day) -> str:
@@ -169,6 +199,67 @@ def _fixed_lift_check(lift: float, row: pd.Series, fixed: pd.DataFrame) -> Check
         f"mean realised loss {row['mean_realised_loss']:.3g} (Monte-Carlo s.e. {mcse:.2g}) vs threshold {bound:.3g}; "
         "at a fixed lift this informs, the promise is on average over lifts",
         {"ship_rate": row["ship_rate"], "fixed_ship_rate": fixed.loc[lift, "ship_rate"], "mcse": mcse},
+    )
+
+
+def plan_result(opt) -> Result:
+    """`ab plan`: the rule simulated at no effect, the minimum effect and its harmful mirror image."""
+    plan = plan_test(
+        baseline=opt.baseline,
+        min_effect=opt.min_effect,
+        daily_visitors=opt.daily_visitors,
+        max_days=opt.days,
+        rule=opt.rule(),
+        power=opt.power,
+        sims=opt.sims,
+        seed=opt.seed,
+    )
+    table = pd.DataFrame(plan.rows).set_index("true_lift")
+    at_effect, harm = table.loc[opt.min_effect], table.loc[-opt.min_effect]
+    if plan.days_needed is not None:
+        decision = Decision(
+            f"run the test for up to {plan.days_needed} days ({plan.visitors_needed:,} visitors per arm)",
+            f"at the minimum effect (+{opt.min_effect:.0%}) the rule decides within {plan.days_needed} days in "
+            f"{opt.power:.0%} of simulated tests (expected {at_effect['expected_days']:.1f} days); it ships a "
+            f"{opt.min_effect:.0%} worse arm in {harm['P(ship)']:.1%} of them",
+            {"days_needed": plan.days_needed, "visitors_needed_per_arm": plan.visitors_needed},
+            verdict="act",
+        )
+    else:
+        decision = Decision(
+            "do not start the test as planned",
+            f"at {opt.daily_visitors:,} visitors per arm per day the rule decides within {opt.days} days in only "
+            f"{at_effect['P(decided by max days)']:.0%} of simulated tests at the minimum effect (< {opt.power:.0%})",
+            {"P_decided": float(at_effect["P(decided by max days)"])},
+            verdict="do not act",
+            next_step=NextStep(
+                "raise the daily traffic, allow more days, or accept a larger minimum effect or threshold of caring",
+                {"max_days": opt.days, "daily_visitors": opt.daily_visitors},
+            ),
+        )
+    checks = [
+        Check(
+            f"wrong ship when the treatment is {opt.min_effect:.0%} worse",
+            harm["P(ship)"] <= 0.05,
+            f"P(ship) = {harm['P(ship)']:.3f} (Monte-Carlo s.e. {harm['mcse']:.2g}); the expected-loss rule bounds "
+            "the loss, not this rate, so read it beside the threshold of caring",
+            {"P_ship": float(harm["P(ship)"])},
+        )
+    ]
+    return Result(
+        kind="ab-plan",
+        title=f"Test plan: +{opt.min_effect:.0%} on a {opt.baseline:.2%} baseline",
+        decision=decision,
+        estimates={},
+        diagnostics=diag.exact(f"Monte-Carlo simulation of the stopping rule, {opt.sims:,} tests per scenario"),
+        checks=checks,
+        tables={"plan": table.reset_index()},
+        notes=[
+            f"{opt.daily_visitors:,} visitors per arm per day; decisions need {opt.min_days} days and "
+            f"{opt.min_visitors:,} visitors per arm; threshold of caring {opt.threshold:g} x the control's rate",
+            "guardrails are not simulated: each adds a condition to shipping, so plan some margin above these days",
+        ],
+        extra={"plan": plan.rows, "days_needed": plan.days_needed, "visitors_needed_per_arm": plan.visitors_needed},
     )
 
 
