@@ -36,6 +36,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check bayescausal tests scripts benchmarks
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python benchmarks/ab.py
 
 clean-venv:

@@ -1,4 +1,5 @@
-"""A/B benchmark: our exact calculus against bayesian-testing (Monte Carlo) and gbstats (normal approximation).
+"""A/B benchmark: our exact calculus against bayesian-testing (Monte Carlo), gbstats (normal approximation) and
+cprior (exact closed forms in C++; installed with `pip install -e .[bench]`, skipped when absent).
 
 Prints tables: time per decision (and ratios), each peer's accuracy gap against the exact answer, and
 the speed of aggregation and of the segment hierarchy. Peers run in their own Python 3.11 virtual
@@ -87,6 +88,30 @@ def ours(visitors, conversions):
     return exact_ranking(1 + c, 1 + v - c)
 
 
+def _cprior(case: dict, ours_seconds: float, p: np.ndarray, loss: np.ndarray) -> dict:
+    """cprior (exact, C++ closed forms) in this process, two arms only: P(B > A) and both expected losses."""
+    if len(case["visitors"]) != 2:
+        return {}
+    try:
+        from cprior.cdist import BetaABTest, BetaModel
+    except ImportError:
+        return {"cprior_ms": np.nan}
+    (v0, v1), (c0, c1) = case["visitors"], case["conversions"]
+    test = BetaABTest(BetaModel(alpha=1 + c0, beta=1 + v0 - c0), BetaModel(alpha=1 + c1, beta=1 + v1 - c1))
+
+    def decide():
+        return test.probability(variant="B"), test.expected_loss(variant="A"), test.expected_loss(variant="B")
+
+    t = median_time(decide, 200)
+    prob, loss_a, loss_b = decide()
+    return {
+        "cprior_ms": 1e3 * t,
+        "cprior_x_slower": t / ours_seconds,
+        "cprior_max|dP|": abs(prob - p[1]),
+        "cprior_max|dloss|": max(abs(loss_a - loss[0]), abs(loss_b - loss[1])),
+    }
+
+
 def accuracy_and_speed(quick: bool) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     cs = cases(rng)
@@ -116,6 +141,7 @@ def accuracy_and_speed(quick: bool) -> pd.DataFrame:
                 f"{peer}_max|dP|": float(np.max(np.abs(np.asarray(r["prob_best"]) - p))),
                 f"{peer}_max|dloss|": float(np.max(np.abs(np.asarray(r["expected_loss"]) - loss))),
             }
+        row |= _cprior(case, t, p, loss)
         rows.append(row)
     # 1000 segments x 3 arms: one batched exact call
     v = np.array([s[0] for s in segments], float)

@@ -1,8 +1,8 @@
 """Exact calculus on independent Beta posteriors: P(best), expected loss, lift distributions.
 
-No Monte Carlo. Two arms use closed forms (Evan Miller's sum for P(B > A), Chris Stucchio's
-identity for the expected loss); K arms use deterministic Gauss-Legendre quadrature in logit space
-on panels placed at every arm's quantiles, so an arm with a sharp posterior beside one with a flat
+No Monte Carlo. Two arms use closed forms (Evan Miller's sum for P(B > A), Chris Stucchio's identity for the
+expected loss), compiled in bayescausal.ab.kernels; K arms use deterministic Gauss-Legendre quadrature in
+logit space on panels placed at every arm's quantiles, so an arm with a sharp posterior beside one with a flat
 posterior is still resolved (accurate to ~1e-12 in the cases the tests check).
 
 Every function here broadcasts over leading batch dimensions: parameters of shape (..., K).
@@ -19,8 +19,6 @@ from scipy import optimize, special, stats
 _TAIL = 1e-17  # posterior mass ignored in each tail of every arm
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(12)
 _INTERIOR_SDS = np.array([-6.0, -3.0, -1.5, -0.5, 0.5, 1.5, 3.0, 6.0])
-# Evan Miller's sum costs one term per unit of the integer parameter: beyond this, quadrature is faster.
-_MAX_SUM_TERMS = 1_000
 
 
 @dataclass(frozen=True)
@@ -131,6 +129,18 @@ def rank_arms(alpha, beta, *, lower_is_better: bool = False) -> tuple[np.ndarray
     """
     alpha = np.asarray(alpha, dtype=float)
     beta = np.asarray(beta, dtype=float)
+    if alpha.shape[-1] == 2:
+        closed = _two_arms_closed(alpha, beta, lower_is_better)
+        if closed is not None:
+            return closed
+    return quadrature_ranking(alpha, beta, lower_is_better=lower_is_better)
+
+
+def quadrature_ranking(alpha, beta, *, lower_is_better: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """`rank_arms` by quadrature alone, for any number of arms (and the reference the closed forms are
+    tested against)."""
+    alpha = np.asarray(alpha, dtype=float)
+    beta = np.asarray(beta, dtype=float)
     w, density, x, not_better = _arm_terms(alpha, beta, lower_is_better)
     others = _exclusive_product(not_better)
     mass = w[..., None, :] * density * others
@@ -144,58 +154,53 @@ def rank_arms(alpha, beta, *, lower_is_better: bool = False) -> tuple[np.ndarray
 # --------------------------------------------------------------------------- two arms, closed form
 
 
-def _miller_sum(a_x: float, b_x: float, a_y: float, b_y: float) -> float:
-    """P(X > Y) for X ~ Beta(a_x, b_x), Y ~ Beta(a_y, b_y), integer a_x (Evan Miller)."""
-    i = np.arange(int(a_x))
-    terms = special.betaln(a_y + i, b_x + b_y) - np.log(b_x + i) - special.betaln(1 + i, b_x) - special.betaln(a_y, b_y)
-    return float(np.exp(special.logsumexp(terms)))
+def _two_arms_closed(alpha: np.ndarray, beta: np.ndarray, lower_is_better: bool):
+    """The compiled closed form (bayescausal.ab.kernels) for a batch of two-arm rankings, or None when some
+    row has no integer parameter (those go to quadrature with the rest)."""
+    from bayescausal.ab.kernels import two_arms_batch
+
+    if lower_is_better:  # a lower rate is better <=> a higher (1 - rate) is better
+        alpha, beta = beta, alpha
+    flat_a = np.ascontiguousarray(alpha.reshape(-1, 2))
+    p, loss_0, loss_1 = two_arms_batch(flat_a, np.ascontiguousarray(beta.reshape(-1, 2)))
+    if np.isnan(p).any():
+        return None
+    prob_best = np.stack([1.0 - p, p], axis=-1).reshape(alpha.shape)
+    return prob_best, np.stack([loss_0, loss_1], axis=-1).reshape(alpha.shape)
 
 
 def prob_b_beats_a(a_a: float, b_a: float, a_b: float, b_b: float) -> float:
-    """P(p_B > p_A), in closed form when any parameter is a (not too large) integer.
+    """P(p_B > p_A): Evan Miller's sum over the smallest integer parameter (compiled, bayescausal.ab.kernels),
+    or quadrature when no parameter is an integer."""
+    from bayescausal.ab.kernels import prob_greater
 
-    Uses the symmetries P(B > A) = 1 - P(A > B) and P(B > A) = P(1 - p_A > 1 - p_B) to sum over
-    the smallest integer parameter; falls back to quadrature otherwise.
-    """
-    options = [  # (number of terms, evaluation)
-        (a_b, lambda: _miller_sum(a_b, b_b, a_a, b_a)),
-        (a_a, lambda: 1.0 - _miller_sum(a_a, b_a, a_b, b_b)),
-        (b_a, lambda: _miller_sum(b_a, a_a, b_b, a_b)),
-        (b_b, lambda: 1.0 - _miller_sum(b_b, a_b, b_a, a_a)),
-    ]
-    usable = [(n, f) for n, f in options if float(n).is_integer() and n <= _MAX_SUM_TERMS]
-    if usable:
-        return min(max(min(usable, key=lambda o: o[0])[1](), 0.0), 1.0)
-    prob_best, _ = rank_arms(np.array([a_a, a_b]), np.array([b_a, b_b]))
-    return float(prob_best[1])
+    p = prob_greater(float(a_a), float(b_a), float(a_b), float(b_b))
+    if np.isnan(p):
+        prob_best, _ = quadrature_ranking(np.array([a_a, a_b], dtype=float), np.array([b_a, b_b], dtype=float))
+        return float(prob_best[1])
+    return float(p)
 
 
 def expected_losses_two_arms(a_a: float, b_a: float, a_b: float, b_b: float) -> tuple[float, float]:
     """(loss of choosing A, loss of choosing B) = (E[max(p_B - p_A, 0)], E[max(p_A - p_B, 0)]).
 
-    Stucchio's identity: E[p_B 1{p_B > p_A}] = E[p_B] P(B' > A) with B' ~ Beta(a_B + 1, b_B).
-    """
-    mean_a, mean_b = a_a / (a_a + b_a), a_b / (a_b + b_b)
-    loss_a = mean_b * prob_b_beats_a(a_a, b_a, a_b + 1, b_b) - mean_a * prob_b_beats_a(a_a + 1, b_a, a_b, b_b)
-    loss_b = loss_a - (mean_b - mean_a)
-    return max(loss_a, 0.0), max(loss_b, 0.0)
+    Stucchio's identity: E[p_B 1{p_B > p_A}] = E[p_B] P(B' > A) with B' ~ Beta(a_B + 1, b_B)."""
+    _, loss = exact_ranking(np.array([a_a, a_b], dtype=float), np.array([b_a, b_b], dtype=float))
+    return float(loss[0]), float(loss[1])
 
 
 def exact_ranking(alpha: np.ndarray, beta: np.ndarray, *, lower_is_better: bool = False):
-    """P(best) and expected loss per arm: closed form for two arms, quadrature for more."""
+    """P(best) and expected loss per arm: the compiled closed form for two arms, quadrature for more."""
     alpha = np.asarray(alpha, dtype=float)
     beta = np.asarray(beta, dtype=float)
-    if alpha.shape == (2,) and _has_closed_form(*alpha, *beta):
-        if lower_is_better:  # lower rate is better <=> higher (1 - rate) is better
-            alpha, beta = beta, alpha
-        p_b = prob_b_beats_a(alpha[0], beta[0], alpha[1], beta[1])
-        loss = expected_losses_two_arms(alpha[0], beta[0], alpha[1], beta[1])
-        return np.array([1.0 - p_b, p_b]), np.array(loss)
+    if alpha.shape == (2,):
+        from bayescausal.ab.kernels import two_arms
+
+        a, b = (beta, alpha) if lower_is_better else (alpha, beta)  # lower is better: rank 1 - rate
+        p, loss_a, loss_b = two_arms(a[0], b[0], a[1], b[1])
+        if not np.isnan(p):
+            return np.array([1.0 - p, p]), np.array([loss_a, loss_b])
     return rank_arms(alpha, beta, lower_is_better=lower_is_better)
-
-
-def _has_closed_form(*params: float) -> bool:
-    return any(float(p).is_integer() and p <= _MAX_SUM_TERMS for p in params)
 
 
 def rank_draws(draws: np.ndarray, *, lower_is_better: bool = False) -> dict[str, np.ndarray]:

@@ -186,17 +186,13 @@ def aggregate_events(
     """
     if covariate:
         metrics = (*metrics, covariate)
-    needed = [c for c in (arm, converted, revenue, user, timestamp, segment) if c]
-    if missing := [m for m in metrics if m not in events.columns]:
-        raise DataError(
-            f"A/B events: guardrail or covariate column(s) {_names(missing)} are not columns of the data "
-            f"(columns: {_names(list(events.columns)[:20])}); name a per-user column, e.g. "
-            "--guardrail refunds:lower:0.01"
-        )
-    v.require_numeric(events, list(metrics), what="A/B events (guardrails, covariate)")
-    v.require_finite(events, list(metrics), what="A/B events (guardrails, covariate)")
-    v.require_representable(events, list(metrics), what="A/B events (guardrails, covariate)")
-    v.require_columns(events, needed, what="A/B events", hint=COLUMN_HINT)
+    _require_metric_columns(events, metrics)
+    v.require_columns(
+        events,
+        [c for c in (arm, converted, revenue, user, timestamp, segment) if c],
+        what="A/B events",
+        hint=COLUMN_HINT,
+    )
     numeric = [converted] + ([revenue] if revenue else [])
     v.require_numeric(events, numeric, what="A/B events")
     v.require_finite(events, numeric, what="A/B events")
@@ -204,6 +200,40 @@ def aggregate_events(
     conv = events[converted].to_numpy(dtype=float)
     if not np.isin(conv, (0.0, 1.0)).all():
         raise DataError(f"A/B events: '{converted}' must be 0/1 (or True/False) per user.")
+    keys = _grouping(events, arm=arm, user=user, segment=segment, timestamp=timestamp)
+    sizes = [len(names) for _, names in keys.values()]
+    flat = np.ravel_multi_index([codes for codes, _ in keys.values()], sizes)
+    n_cells = int(np.prod(sizes))
+
+    def total(values=None):
+        return np.bincount(flat, values, n_cells)
+
+    stats = {"visitors": total(), "conversions": total(conv)}
+    if revenue:
+        stats |= _revenue_sums(events[revenue].to_numpy(dtype=float), conv, total)
+    crossed = [(a, b, f"{a}*{b}") for a, b in products]  # named by the canonical statistic they pair with
+    if covariate:
+        crossed += [(covariate, converted, f"{covariate}*conversions")]
+        crossed += [(covariate, revenue, f"{covariate}*revenue")] if revenue else []
+    stats |= _metric_sums(events, metrics, crossed, total)
+    return _cells(keys, sizes, stats, cumulative=bool(timestamp))
+
+
+def _require_metric_columns(events: pd.DataFrame, metrics: tuple[str, ...]) -> None:
+    if missing := [m for m in metrics if m not in events.columns]:
+        raise DataError(
+            f"A/B events: guardrail or covariate column(s) {_names(missing)} are not columns of the data "
+            f"(columns: {_names(list(events.columns)[:20])}); name a per-user column, e.g. "
+            "--guardrail refunds:lower:0.01"
+        )
+    what = "A/B events (guardrails, covariate)"
+    v.require_numeric(events, list(metrics), what=what)
+    v.require_finite(events, list(metrics), what=what)
+    v.require_representable(events, list(metrics), what=what)
+
+
+def _grouping(events: pd.DataFrame, *, arm: str, user, segment, timestamp) -> dict:
+    """Integer codes and labels of each grouping key: arm, and segment and day where given."""
     arm_codes, arm_names = _codes(events[arm], column=arm)
     if user:
         _require_one_arm_per_user(events[user], arm_codes)
@@ -215,49 +245,41 @@ def aggregate_events(
         if days.isna().any():
             raise DataError(f"A/B events: '{timestamp}' has unparseable timestamps ({days.isna().sum()} rows).")
         keys["day"] = pd.factorize(days.dt.normalize(), sort=True)
-    sizes = [len(names) for _, names in keys.values()]
-    flat = np.ravel_multi_index([codes for codes, _ in keys.values()], sizes)
-    n_cells = int(np.prod(sizes))
-    stats = {"visitors": np.bincount(flat, minlength=n_cells), "conversions": np.bincount(flat, conv, n_cells)}
-    if revenue:
-        stats |= _revenue_sums(events[revenue].to_numpy(dtype=float), conv, flat, n_cells)
+    return keys
+
+
+def _metric_sums(events: pd.DataFrame, metrics, crossed, total) -> dict[str, np.ndarray]:
+    """Sum and sum of squares of each metric, and the sum of products of each crossed (a, b, name) pair."""
+    stats = {}
     for metric in metrics:
         value = events[metric].to_numpy(dtype=float)
-        stats |= {metric: np.bincount(flat, value, n_cells), f"{metric}_sq": np.bincount(flat, value**2, n_cells)}
-    for a, b in products:
-        stats[f"{a}*{b}"] = np.bincount(
-            flat, events[a].to_numpy(dtype=float) * events[b].to_numpy(dtype=float), n_cells
-        )
-    if covariate:
-        x = events[covariate].to_numpy(dtype=float)
-        stats[f"{covariate}*conversions"] = np.bincount(flat, x * conv, n_cells)
-        if revenue:
-            stats[f"{covariate}*revenue"] = np.bincount(flat, x * events[revenue].to_numpy(dtype=float), n_cells)
-    grid = np.unravel_index(np.arange(n_cells), sizes)
+        stats |= {metric: total(value), f"{metric}_sq": total(value**2)}
+    for a, b, name in crossed:
+        stats[name] = total(events[a].to_numpy(dtype=float) * events[b].to_numpy(dtype=float))
+    return stats
+
+
+def _cells(keys: dict, sizes: list[int], stats: dict, *, cumulative: bool) -> pd.DataFrame:
+    """One row per cell of the key grid, counts as integers; with days, cumulative within each group."""
+    grid = np.unravel_index(np.arange(int(np.prod(sizes))), sizes)
     out = pd.DataFrame(
         {name: np.asarray(names)[idx] for (name, (_, names)), idx in zip(keys.items(), grid, strict=True)}
     )
     for name, values in stats.items():
         out[name] = values
-    out[["visitors", "conversions"]] = out[["visitors", "conversions"]].astype(np.int64)
-    for count in ("purchasers", "refunders", CONSISTENCY):
+    for count in ("visitors", "conversions", "purchasers", "refunders", CONSISTENCY):
         if count in out.columns:
             out[count] = out[count].astype(np.int64)
-    if timestamp:
+    if cumulative:
         group = [k for k in keys if k != "day"]
         out = out.sort_values([*group, "day"]).reset_index(drop=True)
-        cum = [c for c in stats if c != "day"]
-        out[cum] = out.groupby(group, sort=False)[cum].cumsum()
+        out[list(stats)] = out.groupby(group, sort=False)[list(stats)].cumsum()
     return out
 
 
-def _revenue_sums(value: np.ndarray, conv: np.ndarray, flat: np.ndarray, n_cells: int) -> dict[str, np.ndarray]:
+def _revenue_sums(value: np.ndarray, conv: np.ndarray, total) -> dict[str, np.ndarray]:
     """Per-cell sums for the revenue model: purchases (value > 0) with their log sums; refunds (value < 0: net
     revenue below zero), only when there are any; and the users with revenue but converted = 0."""
-
-    def total(x):
-        return np.bincount(flat, x, n_cells)
-
     bought, refunded = value > 0, value < 0
     log_value = np.log(np.where(bought, value, 1.0))
     stats = {
