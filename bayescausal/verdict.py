@@ -31,8 +31,9 @@ EXIT_CODES = {
     130: "interrupted (Ctrl-C): the run stopped and left no report behind",
 }
 DIAGNOSTICS_NEXT_STEP = (
-    "the sampler did not converge: rerun with more tuning and draws (--tune, --draws) or more chains, and if "
-    "divergences persist, reparameterise or tighten the priors; do not act on this fit"
+    "the sampler did not converge: rerun with more warm-up and draws or more chains (the command's sampler "
+    "flags: --draws, --chains, and --tune or --burnin), and if divergences persist, reparameterise or tighten "
+    "the priors; do not act on this fit"
 )
 
 

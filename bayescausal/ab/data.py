@@ -196,6 +196,7 @@ def aggregate_events(
     numeric = [converted] + ([revenue] if revenue else [])
     v.require_numeric(events, numeric, what="A/B events")
     v.require_finite(events, numeric, what="A/B events")
+    v.require_representable(events, numeric, what="A/B events")
     v.require_nonnegative(events, [converted], what="A/B events")  # revenue may be net of refunds: signed
     conv = events[converted].to_numpy(dtype=float)
     if not np.isin(conv, (0.0, 1.0)).all():
