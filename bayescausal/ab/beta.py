@@ -133,6 +133,12 @@ def rank_arms(alpha, beta, *, lower_is_better: bool = False) -> tuple[np.ndarray
         closed = _two_arms_closed(alpha, beta, lower_is_better)
         if closed is not None:
             return closed
+    from bayescausal.ab import spectral
+
+    if spectral.applicable(alpha, beta):  # K arms in batches: CDFs by spectral integration, ~10x faster
+        a, b = (beta, alpha) if lower_is_better else (alpha, beta)  # lower is better: rank 1 - rate
+        prob, loss = spectral.rank_batch(a.reshape(-1, a.shape[-1]), b.reshape(-1, b.shape[-1]))
+        return prob.reshape(alpha.shape), loss.reshape(alpha.shape)
     return quadrature_ranking(alpha, beta, lower_is_better=lower_is_better)
 
 

@@ -2,8 +2,8 @@
 
 Evan Miller's sum P(X > Y) = sum_{i < a_X} B(a_Y + i, b_X + b_Y) / ((b_X + i) B(1 + i, b_X) B(a_Y, b_Y)) has
 consecutive terms in the ratio (a_Y + i)(b_X + i) / ((a_Y + b_X + b_Y + i)(1 + i)), so after one set of log-
-gammas each term costs two multiplications and a division; the sum is kept relative to its first term and
-rescaled when it grows, so nothing overflows, and terms that underflow are negligible beside it. Of the four
+gammas each term costs two multiplications and a division. The terms are unimodal: the sum starts at the peak
+(its log found by accurate log-gamma steps) and walks out until the rest is negligible. Of the four
 symmetric forms (over a_A, b_A, a_B or b_B) the one with the fewest terms is used, as cprior does in C++.
 Stucchio's identity turns the expected losses into two more such sums. Compiled with numba (strict IEEE
 arithmetic: the same inputs give the same bits); a parameter set with no integer among them returns NaN and
@@ -39,22 +39,28 @@ def _lgamma_step(x: float, a: float) -> float:
 
 @numba.njit(cache=True)
 def _miller(a_x: float, b_x: float, a_y: float, b_y: float) -> float:
-    """P(X > Y), X ~ Beta(a_x, b_x) with integer a_x, Y ~ Beta(a_y, b_y). Terms relative to the first, with
-    a rescale when they grow large, so each costs two multiplications and a division."""
-    log_first = _lgamma_step(b_y, a_y) - _lgamma_step(b_x + b_y, a_y)
+    """P(X > Y), X ~ Beta(a_x, b_x) with integer a_x, Y ~ Beta(a_y, b_y). The terms are unimodal in i: the sum
+    starts at their peak and walks out both ways until the rest is negligible (1e-18 of the sum), so large
+    counts cost the width of the peak, not a_x terms. Each step is two multiplications and a division."""
+    n = int(a_x)
     c = a_y + b_x + b_y
-    term, total, offset = 1.0, 1.0, 0.0
-    for i in range(int(a_x) - 1):
-        ratio = (a_y + i) * (b_x + i) / ((c + i) * (1.0 + i))
-        term *= ratio
+    peak = int(min(max((a_y * b_x - c) / (b_y + 1.0), 0.0), n - 1.0))  # where the term ratio crosses 1
+    log_peak = _lgamma_step(b_y, a_y) - _lgamma_step(b_x + b_y, a_y)  # the first term
+    if peak > 0:
+        log_peak += _lgamma_step(a_y, peak) + _lgamma_step(b_x, peak) - _lgamma_step(c, peak) - math.lgamma(peak + 1.0)
+    total, term = 1.0, 1.0  # relative to the peak term: nothing can overflow
+    for i in range(peak, n - 1):
+        term *= (a_y + i) * (b_x + i) / ((c + i) * (1.0 + i))
         total += term
-        if ratio < 1.0 and term < 1e-18 * total:  # past the peak (terms are unimodal): the rest is negligible
+        if term < 1e-18 * total:
             break
-        if total > 1e250:
-            term *= 1e-250
-            total *= 1e-250
-            offset += 575.6462732485114  # log(1e250)
-    return math.exp(log_first + offset + math.log(total))
+    term = 1.0
+    for i in range(peak - 1, -1, -1):
+        term *= (c + i) * (1.0 + i) / ((a_y + i) * (b_x + i))
+        total += term
+        if term < 1e-18 * total:
+            break
+    return math.exp(log_peak + math.log(total))
 
 
 @numba.njit(cache=True)

@@ -56,3 +56,33 @@ def test_lower_is_better_and_the_quadrature_fallback():
     frac, _ = exact_ranking(np.array([50.5, 60.5]), np.array([950.5, 940.5]))
     near, _ = exact_ranking(np.array([50.0, 60.0]), np.array([950.0, 940.0]))
     assert abs(frac[1] - near[1]) < 0.01 and 0 < frac[1] < 1
+
+
+@pytest.mark.parametrize(
+    ("alpha", "beta"),
+    [
+        ([10, 500, 20_000], [100_000, 9_000, 380_000]),  # a sharp arm beside flat ones
+        ([5000, 5100, 4900, 5050, 5020], [95000, 94900, 95100, 94950, 94980]),
+        ([10, 10_000], [10, 10]),
+        ([11, 12, 13], [100_000, 100_000, 100_000]),
+    ],
+)
+def test_spectral_rankings_match_the_quadrature(alpha, beta):
+    from bayescausal.ab.spectral import rank_batch
+
+    a, b = np.array([alpha], float), np.array([beta], float)
+    prob, loss = rank_batch(a, b)
+    prob_q, loss_q = quadrature_ranking(a[0], b[0])
+    assert np.abs(prob[0] - prob_q).max() < 1e-10 and np.abs(loss[0] - loss_q).max() < 1e-10
+    assert prob.sum() == pytest.approx(1.0, abs=1e-10)
+
+
+def test_batched_segments_use_the_fast_path_and_stay_exact():
+    rng = np.random.default_rng(0)
+    visitors = np.full((200, 3), 5000.0)
+    conversions = rng.binomial(5000, [0.05, 0.052, 0.051], (200, 3)).astype(float)
+    from bayescausal.ab.beta import rank_arms
+
+    prob, loss = rank_arms(1 + conversions, 1 + visitors - conversions)
+    prob_q, loss_q = quadrature_ranking(1 + conversions, 1 + visitors - conversions)
+    assert np.abs(prob - prob_q).max() < 1e-10 and np.abs(loss - loss_q).max() < 1e-10
