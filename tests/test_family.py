@@ -141,10 +141,10 @@ def test_no_function_in_the_package_is_long():
 
 
 def test_options_cannot_be_abbreviated(capsys):
-    """argparse's prefix matching would take --predict for --predict-out: refused, not guessed."""
+    """argparse's prefix matching would take --predict-ou for --predict-out: refused, not guessed."""
     with pytest.raises(SystemExit) as exc:
-        build_parser().parse_args(["bcf", "fit", "--data", "x.csv", "--predict", "p.csv"])
+        build_parser().parse_args(["bcf", "fit", "--data", "x.csv", "--predict-ou", "p.csv"])
     assert exc.value.code == 2
-    assert "unrecognized arguments: --predict" in capsys.readouterr().err
+    assert "unrecognized arguments: --predict-ou" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         build_parser().parse_args(["ab", "analyze", "x.csv", "--seg", "none"])

@@ -21,6 +21,7 @@ from bayescausal.bcf.backends import CateFit, ForestSettings, fit_pymc, fit_stoc
 from bayescausal.bcf.data import BCFData, prepare, propensity_scores, require_arms
 from bayescausal.bcf.interpret import summary_tree
 from bayescausal.bcf.options import BCFOptions
+from bayescausal.bcf.scoring import encode_like, new_propensity, score_table
 from bayescausal.diagnostics import ppc_flagged, ppc_pvalues
 from bayescausal.errors import DataError, SpecError
 from bayescausal.estimates import from_draws
@@ -28,18 +29,61 @@ from bayescausal.result import Check, LiftTest, Parts, Result
 from bayescausal.roi import Business, decide_from_draws, summarise_roi
 
 
-def _fit(data: BCFData, pi: np.ndarray, opt: BCFOptions, forest: ForestSettings, holdout=None) -> CateFit:
-    """Run the chosen backend; `holdout` is (BCFData, pi) predicted alongside (stochtree only)."""
+def _fit(data: BCFData, pi: np.ndarray, opt: BCFOptions, forest: ForestSettings, holdout=None, scored=None) -> CateFit:
+    """Run the chosen backend; `holdout` is (BCFData, pi) and `scored` (X, pi) of new customers, both predicted
+    alongside (stochtree only). The scored rows' draws come back in `fit.new["scored"]`."""
     if opt.backend == "stochtree":
         if opt.likelihood not in ("auto", "gaussian", "probit"):
             raise SpecError(f"likelihood '{opt.likelihood}' needs backend = 'pymc' (stochtree: gaussian or probit)")
         binary = data.binary_outcome if opt.likelihood == "auto" else opt.likelihood == "probit"
-        x_new, pi_new = (holdout[0].X, holdout[1]) if holdout else (None, None)
-        return fit_stochtree(data.X, data.z, data.y, pi, forest, binary=binary, X_new=x_new, pi_new=pi_new)
+        blocks = ([(holdout[0].X, holdout[1])] if holdout else []) + ([scored] if scored is not None else [])
+        x_new = np.vstack([b[0] for b in blocks]) if blocks else None
+        pi_new = np.concatenate([b[1] for b in blocks]) if blocks else None
+        fit = fit_stochtree(data.X, data.z, data.y, pi, forest, binary=binary, X_new=x_new, pi_new=pi_new)
+        if scored is not None:
+            split = len(x_new) - len(scored[0])
+            fit.new["scored"] = fit.new["tau"][..., split:]
+            fit.new |= {k: v[..., :split] for k, v in fit.new.items() if k != "scored"}
+        return fit
+    if scored is not None:
+        raise SpecError(
+            "the PyMC backend cannot score new customers (pymc-bart's out-of-sample draws do not agree with its "
+            "in-sample ones in this two-forest model): use backend = 'stochtree' with --predict"
+        )
     likelihood = opt.likelihood
     if likelihood == "auto":
         likelihood = "bernoulli" if data.binary_outcome else "gaussian"
     return fit_pymc(data.X, data.z, data.y, pi, forest, likelihood=likelihood)
+
+
+def _to_score(new: pd.DataFrame, prep: Prepared, opt: BCFOptions, parts: Parts):
+    """The new customers encoded like the fit's rows, their propensity, cost and ids."""
+    if opt.backend != "stochtree":
+        raise SpecError("--predict needs backend = 'stochtree': the PyMC backend cannot score new customers")
+    X, notes = encode_like(new, list(opt.covariates), prep.data)
+    given = None
+    if opt.propensity_column is not None:
+        if opt.propensity_column not in new.columns:
+            raise DataError(f"the rows to score lack the propensity column '{opt.propensity_column}'")
+        given = new[opt.propensity_column].to_numpy(dtype=float)
+    pi = new_propensity(prep.data, X, randomised=opt.randomised, given=given)
+    ids = new[opt.id].to_numpy() if opt.id and opt.id in new.columns else np.arange(len(new))
+    parts.notes.extend(f"scoring: {n}; trees score them at the nearest edge of the data" for n in notes)
+    return X, pi, _costs(new, opt), ids
+
+
+def _scores(fit: CateFit, scored, opt: BCFOptions, parts: Parts) -> None:
+    _, _, cost, ids = scored
+    tau = fit.new["scored"].reshape(-1, len(ids)).astype(float)
+    table = score_table(
+        tau, ids, margin=opt.margin_rate, cost=cost, min_prob=opt.min_prob_profit, hdi_prob=opt.hdi_prob
+    )
+    parts.row_outputs["scores"] = table
+    parts.extra["scored"] = {"customers": len(table), "to_treat": int(table["treat"].sum())}
+    parts.notes.append(
+        f"scored {len(table):,} new customers with the fitted forests: {int(table['treat'].sum()):,} to treat "
+        f"(expected profit {table['expected_profit'].clip(lower=0).sum():,.4g} from treating them)"
+    )
 
 
 def _overlap(pi: np.ndarray, z: np.ndarray, randomised: bool) -> Check:
@@ -159,14 +203,18 @@ class Uplift:
     rows: str
 
 
-def analyze(frame: pd.DataFrame, options: BCFOptions | None = None) -> Result:
+def analyze(frame: pd.DataFrame, options: BCFOptions | None = None, *, new: pd.DataFrame | None = None) -> Result:
     """One row per customer to the profit-optimal targeting decision (see the module docstring).
-    With `treated_value` and `control_value`, rows in any other arm (a third e-mail, say) are left out."""
+    With `treated_value` and `control_value`, rows in any other arm (a third e-mail, say) are left out.
+    `new`: customers to score with the fitted forests (`row_outputs["scores"]`, in their own order)."""
     opt = options or BCFOptions()
     opt.require_columns()
     parts = Parts()
     prep = _prepare(frame, opt, parts)
-    fit = _fit(prep.data, prep.pi, opt, opt.forest, prep.holdout)
+    scored = _to_score(new, prep, opt, parts) if new is not None else None
+    fit = _fit(prep.data, prep.pi, opt, opt.forest, prep.holdout, scored=scored[:2] if scored else None)
+    if scored is not None:
+        _scores(fit, scored, opt, parts)
     parts.timings["fit_s"] = fit.seconds
     tau = fit.tau  # (chain, draw, n)
     chains = tau.shape[0]

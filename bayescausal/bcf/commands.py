@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+
+import pandas as pd
 
 from bayescausal.bcf.options import BCFOptions
 from bayescausal.data.source import describe, read_source
@@ -10,8 +12,24 @@ from bayescausal.errors import SpecError
 from bayescausal.family import quiet
 
 
+@dataclass
+class Customers:
+    """The customers the forests learn from, and (with --predict) the customers to score."""
+
+    frame: pd.DataFrame
+    new: pd.DataFrame | None = None
+
+
 def load(spec, options: BCFOptions, *, frame=None, progress=quiet):
-    """A customer table: a file, a DataFrame, a shipped dataset, or the Complete Journey households."""
+    """A customer table (a file, a DataFrame, a shipped dataset, or the Complete Journey households), and the
+    table of customers to score when `predict` names one."""
+    from bayescausal.data.io import read_table
+
+    table, source = _training(spec, options, frame, progress)
+    return Customers(table, read_table(options.predict) if options.predict else None), source
+
+
+def _training(spec, options: BCFOptions, frame, progress):
     if spec.data.get("dataset") != "complete-journey":
         progress("loading data")
         return read_source(spec, frame)
@@ -44,15 +62,18 @@ def analyze(frame, options: BCFOptions, *, progress=quiet):
     if options.campaign is not None:
         options = _complete_journey_defaults(options)
     progress(f"fitting the causal forest ({options.backend}; {options.forest.chains} chains) and the targeting")
-    return run_analysis(frame, options)
+    return run_analysis(frame.frame, options, new=frame.new)
 
 
 def write_predictions(result, inputs, force: bool) -> None:
-    """--predict-out: each row's posterior mean CATE and its interval."""
+    """--predict-out: the scored new customers (with --predict), else each fitted row's CATE and interval."""
     if inputs is None or not inputs.predict_out:
         return
     from bayescausal.report.writer import write_csv
 
+    if "scores" in result.row_outputs:
+        write_csv(result.row_outputs["scores"], inputs.predict_out, force=force)
+        return
     cate = result.row_outputs["cate"]
     cols = [c for c in cate.columns if c.startswith("cate_") or c in ("id", "prob_positive")]
     write_csv(cate[cols], inputs.predict_out, force=force)

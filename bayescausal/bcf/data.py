@@ -48,8 +48,11 @@ class BCFData:
         )
 
 
-def encode_covariates(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Numeric and boolean columns as they are; text/categorical columns as one indicator per level."""
+def encode_covariates(
+    frame: pd.DataFrame, columns: list[str], *, levels: dict[str, list[str] | None] | None = None
+) -> tuple[np.ndarray, list[str]]:
+    """Numeric and boolean columns as they are; text/categorical columns as one indicator per level (`levels`:
+    the fit's own levels, when new rows are encoded like the training rows)."""
     parts, names = [], []
     for col in columns:
         s = frame[col]
@@ -60,15 +63,16 @@ def encode_covariates(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarr
         if s.isna().any():
             raise DataError(f"covariate '{col}' has {int(s.isna().sum())} missing value(s): fill or drop them first")
         text = s.astype(str).str.strip()  # "Urban " and "Urban" are one level
-        levels = sorted(text.unique())
-        if len(levels) > MAX_LEVELS:
+        known = (levels or {}).get(col)
+        col_levels = known if known is not None else sorted(text.unique())
+        if len(col_levels) > MAX_LEVELS:
             raise DataError(
-                f"covariate '{col}' is text with {len(levels)} levels (more than {MAX_LEVELS}): group rare levels "
-                "or encode it as a number before fitting"
+                f"covariate '{col}' is text with {len(col_levels)} levels (more than {MAX_LEVELS}): group rare "
+                "levels or encode it as a number before fitting"
             )
         values = text.to_numpy()
-        parts.append(np.column_stack([(values == lev).astype(float) for lev in levels]))
-        names += [f"{col}={lev}" for lev in levels]
+        parts.append(np.column_stack([(values == lev).astype(float) for lev in col_levels]))
+        names += [f"{col}={lev}" for lev in col_levels]
     return np.hstack(parts), names
 
 
@@ -164,10 +168,13 @@ def propensity_scores(data: BCFData, *, randomised: bool, given: np.ndarray | No
         return p
     if randomised:
         return np.full(data.n, data.z.mean())
+    return np.clip(logistic_propensity(data).predict_proba(data.X)[:, 1], 1e-3, 1 - 1e-3)
+
+
+def logistic_propensity(data: BCFData):
+    """The L2 logistic regression of treatment on the covariates (deterministic: refitting gives the same)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000))
-    model.fit(data.X, data.z)
-    return np.clip(model.predict_proba(data.X)[:, 1], 1e-3, 1 - 1e-3)
+    return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000)).fit(data.X, data.z)

@@ -35,6 +35,12 @@ class BCFOptions:
     )
     segments: tuple[str, ...] = option((), "covariates to report the CATE by, comma-separated")
     holdout: float = option(0.0, "share of rows held out for honest gain curves (stochtree)")
+    predict: str | None = option(
+        None,
+        "score these customers (CSV/Parquet with the fit's covariates) with the fitted forests: CATE, its HDI, "
+        "expected profit, P(profit > 0) and treat, one row per input row (--predict-out writes them; stochtree)",
+        metavar="CSV",
+    )
     trim: tuple[float, ...] | None = option(None, "drop rows with pi_hat outside LOW,HIGH (e.g. 0.05,0.95)")
     placebo: bool = option(True, "refit with the treatment permuted (the placebo check)")
     tree_depth: int = option(2, "depth of the summary tree", cli=False)

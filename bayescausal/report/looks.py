@@ -116,7 +116,11 @@ def _trajectory_figure(table: pd.DataFrame):
         for ax, prefix in zip(axes, ("P(best) ", "expected loss "), strict=True):
             if column.startswith(prefix):
                 ax.plot(x, table[column].astype(float), marker="o", label=column[len(prefix) :])
+    from matplotlib.ticker import MaxNLocator
+
     axes[0].set(title="P(best) by look", xlabel="look", ylim=(0, 1))
     axes[1].set(title="expected loss by look (rate units)", xlabel="look")
+    for ax in axes:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0].legend(fontsize=8)
     return fig
