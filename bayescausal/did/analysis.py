@@ -20,9 +20,11 @@ from bayescausal.did.model import (
     posterior_gaussian,
     posterior_student_t,
     predictive_check,
+    shares_scale,
     within_estimator,
 )
 from bayescausal.did.options import DiDOptions
+from bayescausal.did.placebo import permutation_placebo
 from bayescausal.did.pretrend import linear_pretrend
 from bayescausal.errors import DataError
 from bayescausal.estimates import from_draws, hdi_from_draws
@@ -337,7 +339,33 @@ def _refutations(panel: Panel, groups, opt: DiDOptions) -> list[Check]:
         _near_zero("placebo: permuted treated units", Panel(panel.outcome, shuffled, panel.units, panel.periods), opt)
     )
     checks.append(_leave_one_period_out(panel, groups, opt))
+    few = [c for c in groups if shares_scale(len(c.treated_units), len(c.control_units))]
+    if few:
+        checks.append(_permutation_check(few, opt))
     return checks
+
+
+def _permutation_check(few: list, opt: DiDOptions) -> Check:
+    """Gating with few treated units: their noise is borrowed from the controls, so the controls must not look
+    treated when given the cohort's window (did.placebo). The cohort that fares worst is reported."""
+    runs = [(permutation_placebo(c, seed=opt.sampler.seed), c) for c in few]
+    result, cohort = max(runs, key=lambda r: r[0].false_alarm_rate - r[0].allowed)
+    n = len(cohort.treated_units)
+    return Check(
+        "permutation placebo over control units (few treated units)",
+        result.passed,
+        f"cohort {cohort.label}, {n} treated unit(s): treating "
+        f"{'each control in turn' if n == 1 else f'{n} random controls'} "
+        f"({result.permutations} permutations), the model calls {result.false_alarm_rate:.1%} of them an effect "
+        f"(calibrated: about 1%, allowed up to {result.allowed:.1%}); placebo effects spread "
+        f"{result.spread_ratio:.2f}x the model's posterior sd"
+        + ("" if result.passed else ": the intervals are too narrow for this panel"),
+        {"false_alarm_rate": result.false_alarm_rate, "allowed": result.allowed, "spread_ratio": result.spread_ratio},
+        gating=True,
+        next_step="the control units are too unlike one another for one treated unit to be judged by their spread: "
+        "choose comparable controls (same region, size, trend), model the heavy tails (--likelihood student-t), "
+        "or add treated units",
+    )
 
 
 def _leave_one_period_out(panel: Panel, groups, opt: DiDOptions) -> Check:
