@@ -26,6 +26,8 @@ from bayescausal.did.model import (
 from bayescausal.did.options import DiDOptions
 from bayescausal.did.placebo import permutation_placebo
 from bayescausal.did.pretrend import linear_pretrend
+from bayescausal.did.sensitivity import GRID, relative_magnitudes
+from bayescausal.did.sensitivity import plot as sensitivity_plot
 from bayescausal.errors import DataError
 from bayescausal.estimates import from_draws, hdi_from_draws
 from bayescausal.result import Check, LiftTest, Parts, Result
@@ -85,6 +87,9 @@ def analyze(panel: Panel, options: DiDOptions | None = None, *, cost: dict | Non
         )
     chains = post.idata["posterior"].sizes["chain"] if post.idata is not None else 1
     roi, decision = money(post.att.reshape(chains, -1) if chains > 1 else post.att, post.weights.sum(), method=method)
+    _sensitivity(
+        post.att, es, lambda draws: money(draws, post.weights.sum(), method=method)[1].verdict == "act", opt, parts
+    )
     if len(post.att) > opt.draws:
         parts.notes.append(
             f"{len(post.att):,} exact posterior draws (not {opt.draws:,}): with fewer, Monte-Carlo error could "
@@ -173,6 +178,27 @@ def _design_checks(panel: Panel, groups, es, opt: DiDOptions, parts: Parts) -> N
             + " (heavy tails: the mean effect stays unbiased, but consider --likelihood student-t for a robust view)",
             {"n_extreme": len(extreme)},
             next_step="refit with --likelihood student-t and compare",
+        )
+    )
+
+
+def _sensitivity(att: np.ndarray, es, acts, opt: DiDOptions, parts: Parts) -> None:
+    """Informative: the breakdown value of M (did.sensitivity), published in summary.json and plotted."""
+    sens = relative_magnitudes(att, es.draws[:, es.event_times < -1], acts)
+    if sens is None:
+        return
+    parts.extra["sensitivity"] = sens.to_dict()
+    parts.figure("Sensitivity to violations of parallel trends", partial(sensitivity_plot, sens), "evidence")
+    tested = "acting" if sens.positive else "not acting"
+    held = f"holds up to M = {GRID[-1]:g}" if sens.breakdown is None else f"breaks down at M = {sens.breakdown:g}"
+    parts.checks.append(
+        Check(
+            "sensitivity to parallel-trends violations (relative magnitudes)",
+            sens.breakdown is None or sens.breakdown >= 1.0,
+            f"the conclusion of {tested} {held}: post-treatment violations up to M times the largest "
+            "pre-treatment deviation (Rambachan & Roth 2023); below 1 it rests on trends more parallel after "
+            "treatment than before",
+            {"breakdown_m": sens.breakdown},
         )
     )
 
