@@ -80,6 +80,7 @@ def analyze(panel: Panel, options: DiDOptions | None = None, *, cost: dict | Non
     _design_checks(panel, groups, es, opt, parts)
     matters = max(abs(parts.estimates["att"].mean), opt.threshold * abs(pre_mean))
     parts.checks.insert(1 if np.isfinite(es.zero_tail_prob) else 0, _power_check(panel, groups, post, opt, matters))
+    _propose_holdout(main_cohort(groups), opt.threshold * abs(pre_mean), parts)
     if cost and opt.cost is None:
         parts.notes.append(
             f"cost = mailers {cost['mailers']:,.2f} + coupon discounts used {cost['coupon_discounts']:,.2f}"
@@ -266,6 +267,42 @@ def _power_check(panel: Panel, groups, post: DiDPosterior, opt: DiDOptions, matt
         else "the pre-period is too noisy or too short to rule out a trend that explains the effect: add control "
         "units or earlier periods, shorten the gap with --pre-periods, or settle it with a randomised holdout",
     )
+
+
+def holdout_size(sigma: float, recipients: int, target_sd: float) -> int | None:
+    """Holdout units so that a randomised treated-minus-holdout contrast has posterior sd <= target_sd:
+    sigma^2 (1/recipients + 1/holdout) <= target_sd^2; None when even an infinite holdout is not enough."""
+    room = (target_sd / sigma) ** 2 - 1.0 / recipients
+    return None if room <= 0 else int(np.ceil(1.0 / room))
+
+
+def _propose_holdout(cohort, threshold: float, parts: Parts) -> None:
+    """What settles a design the checks reject: randomise a holdout among the next wave's recipients, sized
+    from the observed spread of the unit contrasts so that the effect's sd falls under the threshold of caring."""
+    sigma = float(np.concatenate([cohort.z_treated, cohort.z_control]).std(ddof=1))
+    recipients = len(cohort.treated_units)
+    if threshold <= 0 or sigma == 0:
+        return
+    holdout = holdout_size(sigma, recipients, threshold)
+    if holdout is None:
+        half = int(np.ceil(2 * (sigma / threshold) ** 2))
+        text = (
+            f"a randomised test: with {recipients:,} recipients no holdout gets the effect's sd under the "
+            f"threshold of caring {threshold:.3g}; split about {2 * half:,} eligible units half and half"
+        )
+        fields = {"holdout": half, "recipients": half}
+    else:
+        text = (
+            f"a randomised holdout of {holdout:,} of the next wave's recipients (of {recipients + holdout:,}), "
+            f"which brings the effect's posterior sd to the threshold of caring {threshold:.3g} "
+            f"(contrast sd {sigma:.3g})"
+        )
+        fields = {"holdout": holdout, "recipients": recipients}
+    fields |= {"target_sd": threshold, "contrast_sd": sigma}
+    for check in parts.checks:
+        if check.gating:
+            check.next_step = f"{check.next_step}; or settle it with {text}" if check.next_step else text
+            check.values["next_step"] = fields
 
 
 def main_cohort(groups):

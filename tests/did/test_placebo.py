@@ -47,3 +47,22 @@ def test_many_treated_units_do_not_run_it():
 
     result = analyze(simulate_panel(units=200, periods=30, seed=0))
     assert NAME not in {c.name for c in result.checks}
+
+
+def test_the_proposed_holdout_brings_the_sd_to_the_threshold():
+    from bayescausal.did.analysis import holdout_size
+
+    n = holdout_size(10.0, 400, 1.0)
+    assert 10.0 * np.sqrt(1 / 400 + 1 / n) <= 1.0 < 10.0 * np.sqrt(1 / 400 + 1 / (n - 1))
+    assert holdout_size(10.0, 400, 0.5) is None  # 400 recipients alone already have sd 0.5
+
+
+def test_a_blocked_did_verdict_names_the_holdout_that_would_settle_it(tmp_path, capsys):
+    import json
+
+    from bayescausal.cli import main
+    from tests.test_verdict import _trend_panel
+
+    main(_trend_panel(tmp_path / "t.csv", drift=0.4) + ["--treated", "D", "--json", "--no-report"])
+    step = json.loads(capsys.readouterr().out)["decision"]["next_step"]
+    assert step["fields"]["holdout"] > 0 and "randomised holdout" in step["text"]
