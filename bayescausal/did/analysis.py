@@ -273,7 +273,7 @@ def holdout_size(sigma: float, recipients: int, target_sd: float) -> int | None:
     """Holdout units so that a randomised treated-minus-holdout contrast has posterior sd <= target_sd:
     sigma^2 (1/recipients + 1/holdout) <= target_sd^2; None when even an infinite holdout is not enough."""
     room = (target_sd / sigma) ** 2 - 1.0 / recipients
-    return None if room <= 0 else int(np.ceil(1.0 / room))
+    return None if room <= 1e-9 / recipients else int(np.ceil(1.0 / room))  # (rounding at the boundary)
 
 
 def _propose_holdout(cohort, threshold: float, parts: Parts) -> None:
