@@ -406,13 +406,16 @@ def _money(prep: Prepared, tau_flat: np.ndarray, chains: int, policy, opt: BCFOp
     stake = abs(float(np.mean(revenue_t))) * opt.margin_rate
     rule = opt.rule if opt.rule.threshold_of_caring > 0 else replace(opt.rule, threshold_of_caring=0.01 * stake)
     if n_treat == 0:
-        decision = decide_from_draws(
-            policy.profit["treat all"], rule, ship_label="treat everyone", reject_label="do not run the campaign"
+        decision = decide_from_draws(  # (chain, draw): the Monte-Carlo errors use the effective sample size
+            policy.profit["treat all"].reshape(chains, -1),
+            rule,
+            ship_label="treat everyone",
+            reject_label="do not run the campaign",
         )
         decision.reason = "no customer has positive expected incremental profit; treating everyone: " + decision.reason
     else:
         decision = decide_from_draws(
-            profit_t,
+            profit_t.reshape(chains, -1),
             rule,
             ship_label=f"target {n_treat:,} of {n:,} customers ({n_treat / n:.0%})",
             reject_label="do not run the campaign",
