@@ -14,51 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bayescausal.ab.beta import rank_arms
-from bayescausal.ab.sequential import StoppingRule
-
-
-@dataclass
-class Forward:
-    stop_day: np.ndarray  # (sims,) days from the start state until the rule decided (horizon + 1: undecided)
-    shipped: np.ndarray  # (sims,) the rule shipped the treatment
-    decided: np.ndarray  # (sims,) the rule decided within the horizon
-
-    def days_for(self, probability: float) -> int | None:
-        """The fewest extra days after which at least `probability` of the simulated tests have decided."""
-        days = np.sort(self.stop_day)
-        k = int(np.ceil(probability * len(days))) - 1
-        return int(days[k]) if self.decided.mean() >= probability else None
-
-
-def forward(
-    rates: np.ndarray,
-    *,
-    conversions: np.ndarray,
-    visitors: np.ndarray,
-    days_so_far: int,
-    daily_visitors: int,
-    horizon: int,
-    rule: StoppingRule,
-    rng: np.random.Generator,
-    prior: tuple[float, float] = (1.0, 1.0),
-) -> Forward:
-    """Simulate `horizon` more days of a two-arm test (control first) for each row of `rates` (sims, 2)."""
-    sims = len(rates)
-    new = rng.binomial(daily_visitors, rates[:, None, :], size=(sims, horizon, 2)).cumsum(axis=1)
-    days = np.arange(1, horizon + 1)
-    n = visitors + daily_visitors * days[None, :, None] * np.ones((sims, 1, 2))
-    conv = conversions + new
-    a, b = prior[0] + conv, prior[1] + n - conv
-    prob_best, loss = rank_arms(a, b)
-    eps = rule.epsilon(a[..., 0] / (a[..., 0] + b[..., 0]))
-    eligible = (days_so_far + days[None, :] >= rule.min_days) & (n[..., 0] >= rule.min_visitors_per_arm)
-    ship = eligible & (prob_best[..., 1] >= rule.min_prob_positive) & (loss[..., 1] <= eps)
-    stop = ship | (eligible & (loss[..., 0] <= eps))
-    decided = stop.any(axis=1)
-    first = np.where(decided, stop.argmax(axis=1), horizon)
-    shipped = np.where(decided, ship[np.arange(sims), np.minimum(first, horizon - 1)], False)
-    return Forward(first + 1, shipped, decided)
+from bayescausal.ab.sequential import StoppingRule, forward
 
 
 @dataclass

@@ -139,7 +139,55 @@ def check(daily: pd.DataFrame, rule: StoppingRule, *, prior_alpha=1.0, prior_bet
     return SequentialCheck(arms, pd.DataFrame(rows), decision, p_srm, exit_code, eps_last)
 
 
-# --------------------------------------------------------------------------- operating characteristics
+# --------------------------------------------------------------------------- simulating the rule
+
+
+@dataclass
+class Forward:
+    stop_day: np.ndarray  # (sims,) days from the start state until the rule decided (horizon + 1: undecided)
+    shipped: np.ndarray  # (sims,) the rule shipped the treatment
+    decided: np.ndarray  # (sims,) the rule decided within the horizon
+    final_conversions: np.ndarray  # (sims, 2) cumulative conversions at the end of the horizon
+    final_visitors: np.ndarray  # (2,) cumulative visitors per arm at the end of the horizon
+    final_prob_best: np.ndarray  # (sims,) P(treatment best) at the last look
+    mean_threshold: float  # the threshold of caring, averaged over every look of every simulated test
+
+    def days_for(self, probability: float) -> int | None:
+        """The fewest extra days after which at least `probability` of the simulated tests have decided."""
+        days = np.sort(self.stop_day)
+        k = int(np.ceil(probability * len(days))) - 1
+        return int(days[k]) if self.decided.mean() >= probability else None
+
+
+def forward(
+    rates: np.ndarray,
+    *,
+    conversions: np.ndarray,
+    visitors: np.ndarray,
+    days_so_far: int,
+    daily_visitors: int,
+    horizon: int,
+    rule: StoppingRule,
+    rng: np.random.Generator,
+    prior: tuple[float, float] = (1.0, 1.0),
+) -> Forward:
+    """Simulate `horizon` more days of a two-arm test (control first) for each row of `rates` (sims, 2)."""
+    sims = len(rates)
+    new = rng.binomial(daily_visitors, rates[:, None, :], size=(sims, horizon, 2)).cumsum(axis=1)
+    days = np.arange(1, horizon + 1)
+    n = visitors + daily_visitors * days[None, :, None] * np.ones((sims, 1, 2))
+    conv = conversions + new
+    a, b = prior[0] + conv, prior[1] + n - conv
+    prob_best, loss = rank_arms(a, b)
+    eps = rule.epsilon(a[..., 0] / (a[..., 0] + b[..., 0]))
+    eligible = (days_so_far + days[None, :] >= rule.min_days) & (n[..., 0] >= rule.min_visitors_per_arm)
+    ship = eligible & (prob_best[..., 1] >= rule.min_prob_positive) & (loss[..., 1] <= eps)
+    stop = ship | (eligible & (loss[..., 0] <= eps))
+    decided = stop.any(axis=1)
+    first = np.where(decided, stop.argmax(axis=1), horizon)
+    shipped = np.where(decided, ship[np.arange(sims), np.minimum(first, horizon - 1)], False)
+    final = (conv[:, -1], n[0, -1], prob_best[:, -1, 1], float(np.mean(eps)))
+    return Forward(first + 1, shipped, decided, *final)
 
 
 def operating_characteristics(
@@ -161,34 +209,36 @@ def operating_characteristics(
         raise SpecError(f"baseline rate must be in (0, 1), got {baseline}")
     rng = np.random.default_rng(seed)
     rows = []
-    days = np.arange(1, max_days + 1)
     for lift in lifts:
         rates = np.array([baseline, baseline * (1 + lift)])
         if not 0 < rates[1] < 1:
             raise SpecError(f"lift {lift} takes the treatment rate out of (0, 1)")
-        conv = rng.binomial(daily_visitors, rates, size=(n_sims, max_days, 2)).cumsum(axis=1)
-        n = daily_visitors * days[None, :, None] * np.ones((n_sims, 1, 2))
-        a, b = prior_alpha + conv, prior_beta + n - conv
-        prob_best, loss = rank_arms(a, b)
-        eps = rule.threshold * a[..., 0] / (a[..., 0] + b[..., 0]) if rule.relative else rule.threshold
-        eligible = (days[None, :] >= rule.min_days) & (n[..., 0] >= rule.min_visitors_per_arm)
-        ship = eligible & (prob_best[..., 1] >= rule.min_prob_positive) & (loss[..., 1] <= eps)
-        keep = eligible & ~ship & (loss[..., 0] <= eps)
-        stopped = ship | keep
-        stop_day = np.where(stopped.any(axis=1), stopped.argmax(axis=1), max_days - 1)
-        idx = np.arange(n_sims)
-        shipped = np.where(stopped[idx, stop_day], ship[idx, stop_day], prob_best[idx, -1, 1] >= rule.min_prob_positive)
+        run = forward(
+            np.tile(rates, (n_sims, 1)),
+            conversions=np.zeros(2),
+            visitors=np.zeros(2),
+            days_so_far=0,
+            daily_visitors=daily_visitors,
+            horizon=max_days,
+            rule=rule,
+            rng=rng,
+            prior=(prior_alpha, prior_beta),
+        )
+        # undecided at the horizon: ship when the treatment is probably better
+        shipped = np.where(run.decided, run.shipped, run.final_prob_best >= rule.min_prob_positive)
+        duration = np.minimum(run.stop_day, max_days).astype(float)
         # fixed horizon: two-sided two-proportion z-test at the last day, ship when significantly better
-        p_hat = conv[:, -1] / n[:, -1]
-        pooled = conv[:, -1].sum(axis=1) / n[:, -1].sum(axis=1)
-        se = np.sqrt(pooled * (1 - pooled) * (2 / n[:, -1, 0]))
+        conv, n = run.final_conversions, run.final_visitors
+        p_hat = conv / n
+        pooled = conv.sum(axis=1) / n.sum()
+        se = np.sqrt(pooled * (1 - pooled) * (2 / n[0]))
         z = np.divide(p_hat[:, 1] - p_hat[:, 0], se, out=np.zeros(n_sims), where=se > 0)
         fixed_ship = z > stats.norm.ppf(1 - fixed_alpha / 2)
         regret = abs(rates[1] - rates[0])
-        for name, ships, duration in (("sequential", shipped, stop_day + 1.0), ("fixed-horizon", fixed_ship, None)):
+        for name, ships, days in (("sequential", shipped, duration), ("fixed-horizon", fixed_ship, None)):
             wrong = ships if lift <= 0 else ~ships
             realised = np.where(ships == (rates[1] > rates[0]), 0.0, regret) if lift != 0 else np.zeros(n_sims)
-            mean_days = float(np.mean(duration)) if duration is not None else float(max_days)
+            mean_days = float(np.mean(days)) if days is not None else float(max_days)
             rows.append(
                 {
                     "true_lift": lift,
@@ -197,10 +247,10 @@ def operating_characteristics(
                     "wrong_decision_rate": float(np.mean(wrong)),
                     "mean_realised_loss": float(realised.mean()),
                     "mcse_realised_loss": float(realised.std() / np.sqrt(n_sims)),
-                    "mean_threshold": float(np.mean(eps)) if rule.relative else rule.threshold,
+                    "mean_threshold": run.mean_threshold if rule.relative else rule.threshold,
                     "mean_days": mean_days,
                     "days_saved": max_days - mean_days,
-                    "stopped_early_rate": float(stopped.any(axis=1).mean()) if duration is not None else 0.0,
+                    "stopped_early_rate": float(run.decided.mean()) if days is not None else 0.0,
                     "n_sims": n_sims,
                 }
             )
