@@ -21,7 +21,7 @@ from bayescausal.bcf.backends import CateFit, ForestSettings, fit_pymc, fit_stoc
 from bayescausal.bcf.data import BCFData, prepare, propensity_scores, require_arms
 from bayescausal.bcf.interpret import summary_tree
 from bayescausal.bcf.options import BCFOptions
-from bayescausal.bcf.scoring import encode_like, new_propensity, score_table
+from bayescausal.bcf.scoring import encode_like, score_table
 from bayescausal.diagnostics import ppc_flagged, ppc_pvalues
 from bayescausal.errors import DataError, SpecError
 from bayescausal.estimates import from_draws
@@ -66,7 +66,7 @@ def _to_score(new: pd.DataFrame, prep: Prepared, opt: BCFOptions, parts: Parts):
         if opt.propensity_column not in new.columns:
             raise DataError(f"the rows to score lack the propensity column '{opt.propensity_column}'")
         given = new[opt.propensity_column].to_numpy(dtype=float)
-    pi = new_propensity(prep.data, X, randomised=opt.randomised, given=given)
+    pi = propensity_scores(prep.data, randomised=opt.randomised, given=given, X=X)
     ids = new[opt.id].to_numpy() if opt.id and opt.id in new.columns else np.arange(len(new))
     parts.notes.extend(f"scoring: {n}; trees score them at the nearest edge of the data" for n in notes)
     return X, pi, _costs(new, opt), ids

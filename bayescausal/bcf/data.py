@@ -159,22 +159,22 @@ def _binary_treatment(s: pd.Series, name: str, treated_value) -> np.ndarray:
     )
 
 
-def propensity_scores(data: BCFData, *, randomised: bool, given: np.ndarray | None = None) -> np.ndarray:
-    """pi_hat(x): the known share on randomised data, a given column, or an L2 logistic regression."""
+def propensity_scores(
+    data: BCFData, *, randomised: bool, given: np.ndarray | None = None, X: np.ndarray | None = None
+) -> np.ndarray:
+    """pi_hat(x): the known share on randomised data, a given column, or an L2 logistic regression fitted on
+    `data`; for the rows `X` (new customers encoded like `data`), or `data`'s own rows."""
+    rows = data.X if X is None else X
     if given is not None:
         p = np.asarray(given, dtype=float)
         if not np.all((p > 0) & (p < 1)):
             raise DataError("the propensity column must lie strictly between 0 and 1")
         return p
     if randomised:
-        return np.full(data.n, data.z.mean())
-    return np.clip(logistic_propensity(data).predict_proba(data.X)[:, 1], 1e-3, 1 - 1e-3)
-
-
-def logistic_propensity(data: BCFData):
-    """The L2 logistic regression of treatment on the covariates (deterministic: refitting gives the same)."""
+        return np.full(len(rows), data.z.mean())
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000)).fit(data.X, data.z)
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000)).fit(data.X, data.z)
+    return np.clip(model.predict_proba(rows)[:, 1], 1e-3, 1 - 1e-3)

@@ -1,10 +1,10 @@
-"""Scoring new customers with the fitted forests: this month's list with last month's campaign.
-
-New rows are encoded exactly as the training rows were (the same indicator columns for the same levels);
-a missing covariate or an unseen category is an error naming it, because a forest cannot place a customer on
-a split it never saw. Numeric values outside the training range are scored (trees predict the effect at the
-nearest edge of the data) and the report counts them. Each new row gets its CATE's posterior mean and 94%
-HDI and, with a margin and a cost, the profit rule's verdict: expected profit, P(profit > 0) and treat.
+"""Scoring new customers with the fitted forests: this month's list with last month's campaign. New rows are
+encoded exactly as the training rows were (the same indicator columns for the same levels); a missing
+covariate or an unseen category is an error naming it, because a forest cannot place a customer on a split it
+never saw. Numeric values outside the training range are scored (trees predict the effect at the nearest edge
+of the data) and the report counts them. Their propensity comes from `data.propensity_scores`. Each new row
+gets its CATE's posterior mean and 94% HDI and, with a margin and a cost, the profit rule's verdict: expected
+profit, P(profit > 0) and treat.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from bayescausal.bcf import targeting as tg
-from bayescausal.bcf.data import BCFData, encode_covariates, logistic_propensity
+from bayescausal.bcf.data import BCFData, encode_covariates
 from bayescausal.data.validate import require_finite
 from bayescausal.errors import DataError
 
@@ -51,18 +51,6 @@ def encode_like(new: pd.DataFrame, covariates: list[str], train: BCFData) -> tup
 def _levels(train: BCFData, col: str) -> list[str] | None:
     found = [n.split("=", 1)[1] for n in train.names if n.startswith(f"{col}=")]
     return found or None
-
-
-def new_propensity(train: BCFData, X_new: np.ndarray, *, randomised: bool, given: np.ndarray | None):
-    """pi_hat for the new rows, as the fit computed it for its own rows."""
-    if given is not None:
-        p = np.asarray(given, dtype=float)
-        if not np.all((p > 0) & (p < 1)):
-            raise DataError("the propensity column of the rows to score must lie strictly between 0 and 1")
-        return p
-    if randomised:
-        return np.full(len(X_new), train.z.mean())
-    return np.clip(logistic_propensity(train).predict_proba(X_new)[:, 1], 1e-3, 1 - 1e-3)
 
 
 def hdi_columns(draws: np.ndarray, prob: float, chunk: int = 2000) -> tuple[np.ndarray, np.ndarray]:
