@@ -113,12 +113,13 @@ def _arm_terms(alpha: np.ndarray, beta: np.ndarray, lower_is_better: bool):
     return w, density, x, not_better
 
 
-def _exclusive_product(f: np.ndarray) -> np.ndarray:
-    """prod_{j != k} f[..., j, :] for every k, without dividing (f may be 0)."""
-    ones = np.ones_like(f[..., :1, :])
-    left = np.cumprod(np.concatenate([ones, f[..., :-1, :]], axis=-2), axis=-2)
-    right = np.flip(np.cumprod(np.concatenate([ones, np.flip(f[..., 1:, :], axis=-2)], axis=-2), axis=-2), axis=-2)
-    return left * right
+def exclusive_product(f: np.ndarray, axis: int = -2) -> np.ndarray:
+    """prod over j != k of f along `axis` (the arms) for every k, without dividing (f may be 0)."""
+    f = np.moveaxis(f, axis, 0)
+    ones = np.ones_like(f[:1])
+    left = np.cumprod(np.concatenate([ones, f[:-1]]), axis=0)
+    right = np.flip(np.cumprod(np.concatenate([ones, np.flip(f[1:], axis=0)]), axis=0), axis=0)
+    return np.moveaxis(left * right, 0, axis)
 
 
 def rank_arms(alpha, beta, *, lower_is_better: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -148,7 +149,7 @@ def quadrature_ranking(alpha, beta, *, lower_is_better: bool = False) -> tuple[n
     alpha = np.asarray(alpha, dtype=float)
     beta = np.asarray(beta, dtype=float)
     w, density, x, not_better = _arm_terms(alpha, beta, lower_is_better)
-    others = _exclusive_product(not_better)
+    others = exclusive_product(not_better)
     mass = w[..., None, :] * density * others
     prob_best = mass.sum(axis=-1)
     best_value = (mass * x).sum(axis=-1).sum(axis=-1, keepdims=True)  # E[max] (or E[min])

@@ -17,6 +17,8 @@ from functools import cache
 import numpy as np
 from scipy import special
 
+from bayescausal.ab.beta import exclusive_product
+
 NODES = 16
 PANEL_SDS = 2.5
 TAIL_SDS = 10.0
@@ -69,17 +71,9 @@ def _rank_rows(alpha, beta, lo, hi, count: int):
     partial = h[..., None] * (density @ integrate.T)  # from each panel's left edge to each node
     before = np.cumsum(totals, axis=-1) - totals
     cdf = (before[..., None] + partial) / totals.sum(axis=-1)[..., None, None]
-    others = _exclusive_product(np.minimum(cdf, 1.0))
+    others = exclusive_product(np.minimum(cdf, 1.0), axis=1)  # over the arms
     weights = half[:, None, None, None] * w_gl  # (R, 1, 1, n)
     mass = weights * density * others  # (R, K, P, n)
     prob = mass.sum(axis=(2, 3))
     e_max = (mass * np.exp(log_x)[:, None]).sum(axis=(1, 2, 3))
     return prob, e_max[:, None] - alpha / (alpha + beta)
-
-
-def _exclusive_product(f: np.ndarray) -> np.ndarray:
-    """prod over the other arms (axis 1) for every arm, without dividing."""
-    ones = np.ones_like(f[:, :1])
-    left = np.cumprod(np.concatenate([ones, f[:, :-1]], axis=1), axis=1)
-    right = np.flip(np.cumprod(np.concatenate([ones, np.flip(f[:, 1:], axis=1)], axis=1), axis=1), axis=1)
-    return left * right
