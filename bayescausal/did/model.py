@@ -187,7 +187,7 @@ def cohort_table(groups: list[Cohort], post: DiDPosterior, hdi_prob: float = 0.9
     for k, c in enumerate(groups):
         draws = post.cohort_effects[:, k]
         low, high = hdi_from_draws(draws, hdi_prob)
-        se = _difference_se(c.z_treated, c.z_control)
+        se, _ = difference_se(c.z_treated, c.z_control)
         rows.append(
             {
                 "cohort (periods)": c.label,
@@ -205,13 +205,15 @@ def cohort_table(groups: list[Cohort], post: DiDPosterior, hdi_prob: float = 0.9
     return pd.DataFrame(rows)
 
 
-def _difference_se(z_treated: np.ndarray, z_control: np.ndarray) -> float:
-    """Standard error of the difference of means: Welch, or pooled when the groups share a scale."""
+def difference_se(z_treated: np.ndarray, z_control: np.ndarray) -> tuple[float, float]:
+    """Standard error of the difference of means and its degrees of freedom: Welch (with Welch's df), or
+    pooled (n_t + n_c - 2) when the groups share a scale, as `effect_draws` does."""
     nt, nc = len(z_treated), len(z_control)
     if not shares_scale(nt, nc):
-        return float(np.sqrt(z_treated.var(ddof=1) / nt + z_control.var(ddof=1) / nc))
+        vt, vc = z_treated.var(ddof=1) / nt, z_control.var(ddof=1) / nc
+        return float(np.sqrt(vt + vc)), float((vt + vc) ** 2 / (vt**2 / (nt - 1) + vc**2 / (nc - 1)))
     ss = ((z_treated - z_treated.mean()) ** 2).sum() + ((z_control - z_control.mean()) ** 2).sum()
-    return float(np.sqrt(ss / (nt + nc - 2) * (1 / nt + 1 / nc)))
+    return float(np.sqrt(ss / (nt + nc - 2) * (1 / nt + 1 / nc))), float(nt + nc - 2)
 
 
 def predictive_check(groups: list[Cohort], *, draws: int = 2000, seed: int = 0) -> pd.DataFrame:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from bayescausal.did.model import Cohort, shares_scale
+from bayescausal.did.model import Cohort, difference_se
 
 TAIL = 0.005  # a placebo "effect" is P(effect > 0) outside [TAIL, 1 - TAIL]: nominally 1% of placebos
 MAX_PERMUTATIONS = 500
@@ -36,17 +36,9 @@ class PermutationPlacebo:
 
 def _prob_positive(treated: np.ndarray, control: np.ndarray) -> tuple[float, float, float]:
     """The exact posterior's P(effect > 0) in closed form (Student-t), with the difference and its scale."""
-    nt, nc = len(treated), len(control)
     diff = treated.mean() - control.mean()
-    if shares_scale(nt, nc):
-        df = nt + nc - 2
-        pooled = (((treated - treated.mean()) ** 2).sum() + ((control - control.mean()) ** 2).sum()) / df
-        scale = np.sqrt(pooled * (1 / nt + 1 / nc))
-    else:  # separate scales: Welch's approximation to the difference of two Student-t posteriors
-        vt, vc = treated.var(ddof=1) / nt, control.var(ddof=1) / nc
-        scale = np.sqrt(vt + vc)
-        df = (vt + vc) ** 2 / (vt**2 / (nt - 1) + vc**2 / (nc - 1))
-    return float(stats.t.cdf(diff / scale, df)), float(diff), float(scale)
+    scale, df = difference_se(treated, control)
+    return float(stats.t.cdf(diff / scale, df)), float(diff), scale
 
 
 def permutation_placebo(cohort: Cohort, *, seed: int = 0) -> PermutationPlacebo:
