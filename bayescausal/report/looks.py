@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from bayescausal.errors import ReportExistsError
-from bayescausal.report.writer import MARKER, mark, write_report, write_text_atomic
+from bayescausal.report.writer import MARKER, mark, slug, write_report, write_text_atomic
 
 LOOKS_CSV = "looks.csv"
 
@@ -28,12 +28,12 @@ def write_look(result, base: Path, *, force: bool = False, spec_text=None, prote
     base.mkdir(parents=True, exist_ok=True)
     _adopt_single_report(base)
     mark(base)
-    label = str(result.extra.get("look_label") or "look")
-    out = base / f"look-{_slug(label)}"
+    name = f"look-{slug(str(result.extra.get('look_label') or '')) or 'unlabelled'}"
+    out = base / name
     if not force:
         number = 2
         while out.exists():
-            out, number = base / f"look-{_slug(label)}-{number}", number + 1
+            out, number = base / f"{name}-{number}", number + 1
     write_report(result, out, force=force, spec_text=spec_text, protect=protect)
     write_trajectory(base)
     return out
@@ -57,10 +57,6 @@ def _adopt_single_report(base: Path) -> None:
         if item.name not in (earlier.name, MARKER):
             shutil.move(str(item), earlier / item.name)
     mark(earlier)
-
-
-def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "-" for c in text).strip("-") or "look"
 
 
 def looks_table(base: Path) -> pd.DataFrame:
@@ -91,7 +87,7 @@ def write_trajectory(base: Path) -> Path:
     figure = base64.b64encode(figure_png(_trajectory_figure(table))).decode() if len(table) else None
     links = "".join(
         f"<tr><td><a href='{html.escape(r['look'])}/index.html'>{html.escape(r['look'])}</a></td>"
-        f"<td>{html.escape(str(r['data day']))}</td><td>{r['written']}</td><td class='verdict-{_slug(r['verdict'])}'>"
+        f"<td>{html.escape(str(r['data day']))}</td><td>{r['written']}</td><td class='verdict-{slug(r['verdict'])}'>"
         f"{html.escape(r['verdict'])}</td></tr>"
         for _, r in table.iterrows()
     )

@@ -75,7 +75,8 @@ def read_posterior(path: str | Path) -> xr.DataTree:
     return xr.open_datatree(path, engine="h5netcdf").load()
 
 
-def _slug(name: str) -> str:
+def slug(name: str) -> str:
+    """A file-, URL- and CSS-safe name: lower case, runs of anything else as one dash."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
@@ -156,7 +157,7 @@ def write_report(
         (tmp / "figures").mkdir()
         files = {}
         for name, png in pngs.items():
-            rel = f"figures/{_slug(name)}.png"
+            rel = f"figures/{slug(name)}.png"
             (tmp / rel).write_bytes(png)
             files[name] = rel
         mark(tmp)
@@ -206,7 +207,7 @@ def write_index(out_dir: str | Path, entries: list[dict], *, title: str = "bayes
     out_dir = Path(out_dir)
     rows = "".join(
         f"<tr><td><a href='{html.escape(e['path'])}/index.html'>{html.escape(e['name'])}</a></td>"
-        f"<td class='verdict-{_slug(e['verdict'])}'>{html.escape(e['verdict'])}</td>"
+        f"<td class='verdict-{slug(e['verdict'])}'>{html.escape(e['verdict'])}</td>"
         f"<td class='wrap'>{html.escape(e['decision'])}</td>"
         f"<td class='{'ok' if e['passed'] else 'fail'}'>{'passed' if e['passed'] else 'NOT CONVERGED'}</td></tr>"
         for e in entries
