@@ -275,8 +275,7 @@ def decide_from_draws(
     with its Monte-Carlo error. Draws shaped (chain, draw) are MCMC: their errors use the effective sample
     size; flat draws are independent. `roi_draws` (same shape) gives P(ROI > hurdle) its error."""
     effect = np.asarray(effect_draws, dtype=float)
-    loss_ship, loss_reject = expected_losses(effect)
-    values = {
+    values = {  # per draw: the criterion is the mean, its Monte-Carlo error that of the mean
         "prob_positive": effect > 0,
         "expected_loss_ship": np.maximum(-effect, 0),
         "expected_loss_reject": np.maximum(effect, 0),
@@ -284,9 +283,9 @@ def decide_from_draws(
     if roi_draws is not None:
         values["prob_roi_above_hurdle"] = np.asarray(roi_draws, dtype=float).reshape(effect.shape) > rule.hurdle_roi
     return decide(
-        prob_positive=float((effect > 0).mean()),
-        loss_ship=loss_ship,
-        loss_reject=loss_reject,
+        prob_positive=float(values["prob_positive"].mean()),
+        loss_ship=float(values["expected_loss_ship"].mean()),
+        loss_reject=float(values["expected_loss_reject"].mean()),
         rule=rule,
         prob_roi=prob_roi,
         mcse={k: mcse_of_mean(v) for k, v in values.items()},
