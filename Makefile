@@ -11,7 +11,7 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3 python; do \
 	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; \
 	  then command -v $$p; break; fi; done)
 
-.PHONY: demo test lint bench clean-venv
+.PHONY: demo test lint bench clean-venv java
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -23,7 +23,18 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@$(MAKE) --no-print-directory java
 	@touch $(STAMP)
+
+# Apache Spark (engine = "spark", and its tests) runs on a Java runtime: install the distribution's when missing.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "installing a Java runtime for Spark (default-jre-headless)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; \
+	  else \
+	    echo "note: no Java runtime found; install one (e.g. 'sudo apt-get install default-jre-headless') for the Spark engine and its tests"; \
+	  fi; }
 
 demo: $(STAMP)
 	$(BIN)/bayescausal demo --out reports/demo --force

@@ -85,7 +85,9 @@ class Source:
 
     description: str
     fingerprint: str | None = None
-    rows: int | None = None
+    rows: int | None = None  # rows read (for an engine: rows its queries scanned)
+    engine: str | None = None  # where the statistics were computed (duckdb, spark, ...), when not in memory
+    queries: tuple[str, ...] = ()  # the engine's queries, as it ran them
 
 
 @dataclass

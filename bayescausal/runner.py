@@ -82,14 +82,18 @@ def seed_of(options) -> int | None:
 def finalise(result: Result, spec: Spec, source: Source, options, timings: dict[str, float]) -> Result:
     """The one place that stamps every result: provenance (data, fingerprint, rows, spec hash, seed), timings
     (one key set), the spec's title, and the verdict under the checks and diagnostics."""
-    result.inputs = {
-        "data": source.description,
-        "data_fingerprint": source.fingerprint,
-        "rows": source.rows,
-        "spec_hash": spec.hash,
-        "seed": seed_of(options),
-        "command": registry.get(spec.kind).command(spec.command).name,
-    } | {k: v for k, v in result.inputs.items() if k not in ("data", "data_fingerprint", "rows", "spec_hash")}
+    result.inputs = (
+        {
+            "data": source.description,
+            "data_fingerprint": source.fingerprint,
+            "rows": source.rows,
+            "spec_hash": spec.hash,
+            "seed": seed_of(options),
+            "command": registry.get(spec.kind).command(spec.command).name,
+        }
+        | ({"engine": source.engine, "queries": list(source.queries)} if source.engine else {})
+        | {k: v for k, v in result.inputs.items() if k not in ("data", "data_fingerprint", "rows", "spec_hash")}
+    )
     stages = dict(result.timings)  # a family's own stage timings, e.g. {"fit_s": 12.3}, kept beside the three
     result.timings = timings | ({"stages": stages} if stages else {})
     if spec.title:

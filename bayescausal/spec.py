@@ -26,7 +26,8 @@ from bayescausal import family as registry
 from bayescausal.errors import SpecError
 from bayescausal.options import Declared, coerce, spec_keys
 
-DATA_KEYS = {"path": str, "dataset": str, "format": str, "time_format": str}  # time_format: strftime
+# time_format: strftime; engine/url/table: where an engine reads the rows (bayescausal.data.engine)
+DATA_KEYS = {"path": str, "dataset": str, "format": str, "time_format": str, "engine": str, "url": str, "table": str}
 TOP = ("kind", "name", "title", "command", "data", "columns", "model", "sampler", "business", "output", "diagnostics")
 DECLARED_SECTIONS = ("model", "business", "sampler", "diagnostics")  # keys come from the family's options
 
@@ -149,11 +150,32 @@ def _check_source(data: dict, family, command, frame_given: bool) -> None:
         if data:
             raise SpecError(f"{family.kind} {command.name} reads no data: remove the [data] table")
         return
-    if not frame_given and ("path" in data) == ("dataset" in data):
-        raise SpecError("[data] needs exactly one of 'path' (a CSV/Parquet file) or 'dataset' (a shipped dataset)")
+    sources = [
+        k for k in ("path", "dataset", "url") if k in data and not (k == "url" and data.get("engine") == "spark")
+    ]
+    if not frame_given and len(sources) != 1:
+        raise SpecError(
+            "[data] needs exactly one of 'path' (a CSV/Parquet file, a folder or glob of Parquet files, a DuckDB "
+            "file), 'url' (an engine connection, with 'table') or 'dataset' (a shipped dataset)"
+        )
+    _check_engine(data)
     if "format" in data and data["format"] not in family.formats:
         allowed = ", ".join(family.formats) or "none (this family reads one layout)"
         raise SpecError(f"[data].format must be one of {allowed}, got '{data['format']}'")
+
+
+def _check_engine(data: dict) -> None:
+    from bayescausal.data.engine import ENGINES
+
+    if data.get("engine", "duckdb") not in ENGINES:
+        raise SpecError(
+            f"[data].engine must be one of {', '.join(ENGINES)}, got '{data['engine']}'; other engines are reached "
+            "with [data] url (e.g. postgres://user@host/db) and table"
+        )
+    if "url" in data and data.get("engine") != "spark" and "table" not in data:
+        raise SpecError('[data] url needs the table to read: [data] table = "events"')
+    if "dataset" in data and ({"engine", "url", "table"} & set(data)):
+        raise SpecError("[data] dataset is shipped with bayescausal: engine, url and table do not apply to it")
 
 
 def load_spec(path: str | Path) -> Spec:

@@ -23,20 +23,25 @@ def ab_data(
     """Aggregated, validated A/B rows from either layout ([data].format = aggregated | events). `metrics`:
     further per-user columns (guardrails) whose sums and sums of squares travel with the counts."""
     from bayescausal.ab.data import EVENT_COLUMNS, aggregate_events, validate_aggregated
+    from bayescausal.ab.queries import aggregated_rows, event_statistics, require_ratio_in_engine
+    from bayescausal.data.engine import Scan
 
     products = ((ratio.numerator, ratio.denominator),) if ratio else ()
     if ratio:
         metrics = (*metrics, ratio.numerator, ratio.denominator)
+    in_engine = isinstance(raw, Scan)
     if spec.data.get("format", "aggregated") != "events":
         if covariate:
             raise SpecError("--covariate needs one row per user (--events): it adjusts each user's metric")
+        if in_engine:
+            return validate_aggregated(aggregated_rows(raw, spec.columns), metrics=metrics, products=products)
         return validate_aggregated(raw, spec.columns, metrics=metrics, products=products)
     cols = {k: spec.columns.get(k, k) for k in EVENT_COLUMNS}
 
     def optional(key):
         return cols[key] if cols[key] in raw.columns else None
 
-    frame = aggregate_events(
+    frame = (event_statistics if in_engine else aggregate_events)(
         raw,
         arm=cols["arm"],
         converted=cols["converted"],
@@ -51,24 +56,40 @@ def ab_data(
     if ratio:
         from bayescausal.ab.ratio import require_ratio_rows
 
-        require_ratio_rows(raw, ratio)
+        (require_ratio_in_engine if in_engine else require_ratio_rows)(raw, ratio)
     return validate_aggregated(frame, metrics=(*metrics, covariate) if covariate else metrics, products=products)
 
 
 def load(spec, options, *, frame=None, progress=quiet):
     progress("loading data")
-    raw, source = read_source(spec, frame)
+    raw, source = read_source(spec, frame, in_engine=True, progress=progress)
     metrics = tuple(g.metric for g in getattr(options, "guards", ()))
     covariate, ratio = getattr(options, "covariate", None), getattr(options, "ratio_metric", None)
-    return ab_data(spec, raw, metrics=metrics, covariate=covariate, ratio=ratio), source
+    data = ab_data(spec, raw, metrics=metrics, covariate=covariate, ratio=ratio)
+    return data, _provenance(spec, raw, data, source)
 
 
 def load_daily(spec, options, *, frame=None, progress=quiet):
-    raw, source = read_source(spec, frame)
+    raw, source = read_source(spec, frame, in_engine=True, progress=progress)
     data = ab_data(spec, raw, daily=True)
     if "day" not in data.columns:
         raise DataError("ab check needs a 'day' column (cumulative counts per arm per day) or events with a timestamp")
-    return data, source
+    return data, _provenance(spec, raw, data, source)
+
+
+def _provenance(spec, raw, data: pd.DataFrame, source):
+    """The fingerprint is the statistics' (the same sums, in memory or from any engine, give the same one); in an
+    engine, the rows scanned are the users counted (events) or the rows read (aggregated)."""
+    from dataclasses import replace
+
+    from bayescausal.ab.data import arm_totals
+    from bayescausal.data.engine import Scan
+    from bayescausal.data.io import statistics_fingerprint
+
+    if not isinstance(raw, Scan):
+        return replace(source, fingerprint=statistics_fingerprint(data))
+    events = spec.data.get("format") == "events"
+    return raw.source(data, rows=int(arm_totals(data)["visitors"].sum()) if events else len(data))
 
 
 def analyze(data, options, *, progress=quiet):

@@ -194,13 +194,15 @@ def aggregate_events(
         hint=COLUMN_HINT,
     )
     numeric = [converted] + ([revenue] if revenue else [])
+    if pd.api.types.is_bool_dtype(events[converted]):  # True/False is a 0/1 conversion
+        events = events.assign(**{converted: events[converted].astype(np.int8)})
     v.require_numeric(events, numeric, what="A/B events")
     v.require_finite(events, numeric, what="A/B events")
     v.require_representable(events, numeric, what="A/B events")
     v.require_nonnegative(events, [converted], what="A/B events")  # revenue may be net of refunds: signed
     conv = events[converted].to_numpy(dtype=float)
     if not np.isin(conv, (0.0, 1.0)).all():
-        raise DataError(f"A/B events: '{converted}' must be 0/1 (or True/False) per user.")
+        raise not_binary(converted)
     keys = _grouping(events, arm=arm, user=user, segment=segment, timestamp=timestamp)
     sizes = [len(names) for _, names in keys.values()]
     flat = np.ravel_multi_index([codes for codes, _ in keys.values()], sizes)
@@ -222,11 +224,7 @@ def aggregate_events(
 
 def _require_metric_columns(events: pd.DataFrame, metrics: tuple[str, ...]) -> None:
     if missing := [m for m in metrics if m not in events.columns]:
-        raise DataError(
-            f"A/B events: guardrail or covariate column(s) {_names(missing)} are not columns of the data "
-            f"(columns: {_names(list(events.columns)[:20])}); name a per-user column, e.g. "
-            "--guardrail refunds:lower:0.01"
-        )
+        raise missing_metrics(missing, list(events.columns))
     what = "A/B events (guardrails, covariate)"
     v.require_numeric(events, list(metrics), what=what)
     v.require_finite(events, list(metrics), what=what)
@@ -330,17 +328,42 @@ def _require_one_arm_per_user(users: pd.Series, arm_codes: np.ndarray) -> None:
     ss = np.bincount(user_codes, a * a)
     mixed = np.flatnonzero(n * ss - s * s > 0.5)  # zero for users seen in one arm only (or never)
     if mixed.size:
-        raise DataError(
-            f"A/B events: {mixed.size} user(s) appear in more than one arm (e.g. {_names(user_names[mixed[:3]])}); "
-            "exposure is contaminated. Drop those users or keep each user's first assignment."
-        )
+        raise mixed_users(mixed.size, sorted(user_names[mixed])[:3])
     repeated = np.flatnonzero(n > 1)
     if repeated.size:
-        raise DataError(
-            f"A/B events: {repeated.size} user(s) have more than one row (e.g. {_names(user_names[repeated[:3]])}); "
-            "events need one row per user, or each would count as several users. Sum each user's rows first "
-            "(revenue summed, converted = 1 if any row converted)."
-        )
+        raise repeated_users(repeated.size, sorted(user_names[repeated])[:3])
+
+
+# The event-level errors, worded once for the in-memory path here and the engine path (bayescausal.ab.queries).
+def missing_metrics(missing: list[str], columns: list[str]) -> DataError:
+    return DataError(
+        f"A/B events: guardrail or covariate column(s) {_names(missing)} are not columns of the data "
+        f"(columns: {_names(columns[:20])}); name a per-user column, e.g. --guardrail refunds:lower:0.01"
+    )
+
+
+def not_binary(converted: str) -> DataError:
+    return DataError(f"A/B events: '{converted}' must be 0/1 (or True/False) per user.")
+
+
+def mixed_users(n: int, first: list) -> DataError:
+    return DataError(
+        f"A/B events: {n} user(s) appear in more than one arm (e.g. {_names(_plain(first))}); "
+        "exposure is contaminated. Drop those users or keep each user's first assignment."
+    )
+
+
+def repeated_users(n: int, first: list) -> DataError:
+    return DataError(
+        f"A/B events: {n} user(s) have more than one row (e.g. {_names(_plain(first))}); events need one row per "
+        "user, or each would count as several users. Sum each user's rows first (revenue summed, converted = 1 if "
+        "any row converted)."
+    )
+
+
+def _plain(values: list) -> list:
+    """numpy scalars as Python values: the same text whichever engine found them."""
+    return [x.item() if hasattr(x, "item") else x for x in values]
 
 
 def spread_over_days(events: pd.DataFrame, *, days: int, seed: int = 0) -> pd.Series:

@@ -216,11 +216,29 @@ def parse_columns(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
+def where_data(data: str, table: str | None, engine: str) -> dict:
+    """The [data] table of a DATA argument: a path, or an engine URL (anything with '://')."""
+    out = {"url": data} if "://" in data else {"path": data}
+    return out | ({"table": table} if table else {}) | ({"engine": engine} if engine != "duckdb" else {})
+
+
 @dataclass(frozen=True)
 class TableInputs:
     """A table of per-arm counts (optionally per segment or per day), or one row per user with --events."""
 
-    data: str = option(None, "CSV or Parquet file", section="data", positional=True)
+    data: str = option(
+        None,
+        "CSV or Parquet file, folder or glob of Parquet files, DuckDB database file, or an engine URL "
+        "(postgres://..., bigquery://...): the sums are computed there",
+        section="data",
+        positional=True,
+    )
+    table: str | None = option(None, "the table to read, in a DuckDB database file or at an engine URL", section="data")
+    engine: Literal["duckdb", "spark"] = option(
+        "duckdb",
+        "the engine that reads DATA: DuckDB in-process, or Apache Spark (SPARK_MASTER, else local)",
+        section="data",
+    )
     col: tuple[str, ...] = option(
         (),
         "map a column, e.g. --col arm=variant --col visitors=users (repeatable)",
@@ -233,7 +251,7 @@ class TableInputs:
         return stem(self.data)
 
     def sections(self, typed: dict) -> dict:
-        return {"data": {"path": self.data}, "columns": parse_columns(self.col)}
+        return {"data": where_data(self.data, self.table, self.engine), "columns": parse_columns(self.col)}
 
 
 @dataclass(frozen=True)

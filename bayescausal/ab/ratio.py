@@ -55,13 +55,18 @@ class RatioPosterior:
 def require_ratio_rows(events: pd.DataFrame, ratio: Ratio) -> None:
     """A numerator without a denominator (revenue with no session) is an export error, not a ratio."""
     num, den = events[ratio.numerator].to_numpy(float), events[ratio.denominator].to_numpy(float)
-    if (den < 0).any():
-        raise DataError(f"ratio {ratio.name}: '{ratio.denominator}' has negative values; it must count something")
     orphan = (den == 0) & (num != 0)
-    if orphan.any():
+    ratio_rows_check(ratio, int((den < 0).sum()), int(orphan.sum()), f"rows {list(np.flatnonzero(orphan)[:3])}")
+
+
+def ratio_rows_check(ratio: Ratio, negative: int, orphans: int, where: str) -> None:
+    """The ratio's row checks from their counts (in memory or counted by an engine): one wording."""
+    if negative:
+        raise DataError(f"ratio {ratio.name}: '{ratio.denominator}' has negative values; it must count something")
+    if orphans:
         raise DataError(
-            f"ratio {ratio.name}: {orphan.sum()} user(s) have {ratio.numerator} != 0 but {ratio.denominator} = 0 "
-            f"(e.g. rows {list(np.flatnonzero(orphan)[:3])}); a {ratio.numerator} needs a {ratio.denominator}. "
+            f"ratio {ratio.name}: {orphans} user(s) have {ratio.numerator} != 0 but {ratio.denominator} = 0 "
+            f"(e.g. {where}); a {ratio.numerator} needs a {ratio.denominator}. "
             "Fix the export (sessions lost in a join?)"
         )
 

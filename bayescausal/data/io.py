@@ -31,6 +31,15 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return frame
 
 
+def statistics_fingerprint(frame: pd.DataFrame) -> str:
+    """A hash of sufficient statistics, floats to 12 significant digits: the same sums give the same
+    fingerprint whether they were added in memory or by an engine (whose last bits may differ)."""
+    rounded = frame.reset_index(drop=True).copy()
+    for col in rounded.select_dtypes("float").columns:
+        rounded[col] = [float(f"{x:.12g}") for x in rounded[col]]
+    return fingerprint(rounded)
+
+
 def fingerprint(frame: pd.DataFrame) -> str:
     """A stable content hash of a table (values, column names, dtypes): same data, same fingerprint."""
     h = hashlib.sha256()

@@ -5,12 +5,23 @@ from __future__ import annotations
 
 import pandas as pd
 
+from bayescausal.data.engine import Location, Scan, open_scan
 from bayescausal.data.io import fingerprint, read_table
+from bayescausal.family import Progress, quiet
 from bayescausal.result import Source
 
 
-def read_source(spec, frame: pd.DataFrame | None = None) -> tuple[pd.DataFrame, Source]:
-    """The spec's table and where it came from (description, content fingerprint, rows)."""
+def read_source(
+    spec, frame: pd.DataFrame | None = None, *, in_engine: bool = False, progress: Progress = quiet
+) -> tuple[pd.DataFrame | Scan, Source]:
+    """The spec's table and where it came from (description, content fingerprint, rows).
+
+    `in_engine`: the family aggregates in the engine, so a file, folder, glob or engine table comes back as a
+    Scan to query (its provenance is `Scan.source(...)` once the statistics are in); DataFrames and shipped
+    datasets stay in memory."""
+    if in_engine and frame is None and "dataset" not in spec.data:
+        location = Location.from_data(spec.data)
+        return open_scan(location, progress=progress), Source(location.describe())
     if frame is not None:
         if not isinstance(frame, pd.DataFrame):
             from bayescausal.errors import DataError

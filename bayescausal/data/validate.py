@@ -55,25 +55,37 @@ def require_numeric(frame: pd.DataFrame, columns: Iterable[str], *, what: str = 
             raise DataError(f"{what}: column '{col}' must be numeric, found {example}. Clean or convert it.")
 
 
+# One wording per problem, whether the rows are in memory (the validators below) or counted by an engine's
+# query (bayescausal.data.engine_checks): {where} is file lines there, and example keys here.
+PROBLEMS = {
+    "finite": "{what}: column '{col}' has {n} missing or infinite value(s) ({where}). "
+    "Fill or drop them before the analysis.",
+    "nonnegative": "{what}: column '{col}' has {n} negative value(s) ({where}); counts and amounts must be >= 0.",
+    "integer": "{what}: column '{col}' holds counts but has non-integer values {where}.",
+    "at_most": "{what}: '{col}' exceeds '{large}' in {n} row(s) ({where}); {col} must be <= {large}. "
+    "Check for swapped columns or double-counted {col}.",
+    "representable": "{what}: '{col}' has {n} value(s) above {limit:.0e} in absolute value ({where}); variances "
+    "of such numbers overflow. Rescale the column (e.g. to millions) or fix the export.",
+}
+
+
+def problem(kind: str, **fields) -> DataError:
+    return DataError(PROBLEMS[kind].format(**fields))
+
+
 def require_finite(frame: pd.DataFrame, columns: Iterable[str], *, what: str = "data") -> None:
     for col in columns:
         values = frame[col].to_numpy(dtype=float)
         bad = ~np.isfinite(values)
         if bad.any():
-            raise DataError(
-                f"{what}: column '{col}' has {bad.sum()} missing or infinite value(s) ({rows(frame, bad)}). "
-                "Fill or drop them before the analysis."
-            )
+            raise problem("finite", what=what, col=col, n=bad.sum(), where=rows(frame, bad))
 
 
 def require_nonnegative(frame: pd.DataFrame, columns: Iterable[str], *, what: str = "data") -> None:
     for col in columns:
         bad = frame[col].to_numpy(dtype=float) < 0
         if bad.any():
-            raise DataError(
-                f"{what}: column '{col}' has {bad.sum()} negative value(s) ({rows(frame, bad)}); "
-                "counts and amounts must be >= 0."
-            )
+            raise problem("nonnegative", what=what, col=col, n=bad.sum(), where=rows(frame, bad))
 
 
 def require_integer(frame: pd.DataFrame, columns: Iterable[str], *, what: str = "data") -> None:
@@ -81,18 +93,13 @@ def require_integer(frame: pd.DataFrame, columns: Iterable[str], *, what: str = 
         values = frame[col].to_numpy(dtype=float)
         bad = values != np.round(values)
         if bad.any():
-            raise DataError(
-                f"{what}: column '{col}' holds counts but has non-integer values {_show(frame.loc[bad, col])}."
-            )
+            raise problem("integer", what=what, col=col, where=_show(frame.loc[bad, col]))
 
 
 def require_at_most(frame: pd.DataFrame, small: str, large: str, *, what: str = "data") -> None:
     bad = frame[small].to_numpy(dtype=float) > frame[large].to_numpy(dtype=float)
     if bad.any():
-        raise DataError(
-            f"{what}: '{small}' exceeds '{large}' in {bad.sum()} row(s) ({rows(frame, bad)}); "
-            f"{small} must be <= {large}. Check for swapped columns or double-counted {small}."
-        )
+        raise problem("at_most", what=what, col=small, large=large, n=bad.sum(), where=rows(frame, bad))
 
 
 def require_unique(frame: pd.DataFrame, keys: list[str], *, what: str = "data") -> None:
@@ -118,7 +125,4 @@ def require_representable(frame: pd.DataFrame, columns: Iterable[str], *, what: 
     for col in columns:
         big = np.abs(frame[col].to_numpy(dtype=float)) > MAX_ABS
         if big.any():
-            raise DataError(
-                f"{what}: '{col}' has {big.sum()} value(s) above {MAX_ABS:.0e} in absolute value ({rows(frame, big)}); "
-                "variances of such numbers overflow. Rescale the column (e.g. to millions) or fix the export."
-            )
+            raise problem("representable", what=what, col=col, n=big.sum(), limit=MAX_ABS, where=rows(frame, big))

@@ -112,24 +112,9 @@ def _full_weeks(weeks: pd.DatetimeIndex, media: pd.DataFrame) -> pd.DatetimeInde
 
 def _sales(folder: Path) -> tuple[pd.DataFrame, str]:
     """Weekly GMV in crores with columns date, [subcategory | category], gmv."""
-    orders, weekly = folder / ORDER_FILE, folder / WEEKLY_FILE
-    if orders.exists():
-        raw = pd.read_csv(orders, low_memory=False)
-        need = {"order_date", "gmv", "product_analytic_category", "product_analytic_sub_category"}
-        if missing := need - set(raw.columns):
-            raise DataError(f"{ORDER_FILE}: missing column(s) {sorted(missing)}")
-        gmv = pd.to_numeric(raw["gmv"], errors="coerce")
-        date = pd.to_datetime(raw["order_date"], errors="coerce")
-        ok = gmv.notna() & date.notna()
-        frame = pd.DataFrame(
-            {
-                "date": (date - pd.to_timedelta((date.dt.dayofweek + 1) % 7, unit="D")).dt.normalize(),
-                "category": raw["product_analytic_category"],
-                "subcategory": raw["product_analytic_sub_category"],
-                "gmv": gmv / CRORE,
-            }
-        )[ok]
-        source = f"{ORDER_FILE} ({ok.sum():,} orders; {(~ok).sum():,} with unreadable gmv or date left out)"
+    orders, weekly = _order_file(folder), folder / WEEKLY_FILE
+    if orders is not None:
+        frame, source = _order_weeks(orders)
     elif weekly.exists():
         raw = pd.read_csv(weekly)
         need = {"week", "product_analytic_sub_category", "gmv"}
@@ -150,6 +135,52 @@ def _sales(folder: Path) -> tuple[pd.DataFrame, str]:
     if (frame["gmv"] < 0).any():
         raise DataError("sales: negative gmv values; returns must be netted before the analysis")
     return frame, source
+
+
+def _order_file(folder: Path) -> Path | None:
+    """The order-level sales: ConsumerElectronics.csv, or the same table as Parquet (file or folder)."""
+    stem = Path(ORDER_FILE).stem
+    for candidate in (folder / ORDER_FILE, folder / f"{stem}.parquet", folder / stem):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _order_weeks(path: Path, engine: str = "duckdb") -> tuple[pd.DataFrame, str]:
+    """Order lines to GMV per Sunday-start week and product line, summed in the engine (DuckDB): only the
+    daily totals per sub-category travel (a few tens of thousands of rows, whatever the order count)."""
+    from bayescausal.data import validate as v
+    from bayescausal.data.engine import Location, exact_sum, open_scan
+
+    scan = open_scan(Location(path=str(path), engine=engine))
+    columns = ["order_date", "gmv", "product_analytic_category", "product_analytic_sub_category"]
+    v.require_columns(scan, columns, what=path.name, hint="export the order lines with DT-Mart's column names")
+    t = scan.table
+    gmv, date = t.gmv.cast("string").try_cast("float64"), t.order_date.cast("string").try_cast("timestamp")
+    ok = gmv.notnull() & date.notnull()
+    found = scan.one_row(t.agg(rows=t.count(), bad=(~ok).cast("int64").sum(), largest=gmv.abs().max()), "orders")
+    total = exact_sum(int(found["rows"]))  # the same GMV to the last digit on every run and engine
+    lines = t.select(
+        gmv=gmv,
+        day=date.truncate("D"),
+        category=t.product_analytic_category,
+        subcategory=t.product_analytic_sub_category,
+    )
+    lines = lines.filter(lines.gmv.notnull() & lines.day.notnull())
+    largest = float(found["largest"] or 1.0)
+    daily = lines.group_by("day", "category", "subcategory").agg(
+        gmv=total(lines.gmv, largest), orders=lines.count(), negative=(lines.gmv < 0).cast("int64").sum()
+    )
+    frame = scan.fetch(daily, f"summing {path.name} per day")
+    dropped = int(found["bad"])
+    if frame["negative"].any():
+        raise DataError("sales: negative gmv values; returns must be netted before the analysis")
+    day = pd.to_datetime(frame["day"])
+    frame["date"] = (day - pd.to_timedelta((day.dt.dayofweek + 1) % 7, unit="D")).dt.normalize()
+    frame["gmv"] = frame["gmv"].astype(float) / CRORE
+    orders = int(frame["orders"].sum())
+    source = f"{path.name} ({orders:,} orders summed by {engine}; {dropped:,} with unreadable gmv or date left out)"
+    return frame[["date", "category", "subcategory", "gmv"]], source
 
 
 def _media(folder: Path) -> pd.DataFrame:

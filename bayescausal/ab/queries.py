@@ -1,0 +1,216 @@
+"""A/B sufficient statistics computed where the rows live (bayescausal.data.engine): one GROUP BY over arm
+(x segment x day) gives exactly the table `aggregate_events` builds from a DataFrame, and the boundary
+checks run as counting queries with the same messages. 100M event rows never enter Python."""
+
+from __future__ import annotations
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from bayescausal.ab.data import (
+    COLUMN_HINT,
+    CONSISTENCY,
+    COUNTS,
+    REFUND_STATS,
+    WHAT,
+    _cells,
+    labels,
+    missing_metrics,
+    mixed_users,
+    not_binary,
+    repeated_users,
+)
+from bayescausal.data import engine_checks as q
+from bayescausal.data import validate as v
+from bayescausal.data.engine import Scan, exact_sum
+from bayescausal.errors import DataError
+
+EVENTS = "A/B events"
+LOG_BOUND = 100.0  # |log(order value)| for any amount between 1e-43 and 1e43
+ORDER_SAMPLE = 100_000  # rows read in the engine's scan order to find which arm appears first (the default control)
+
+
+def event_statistics(
+    scan: Scan,
+    *,
+    arm: str = "arm",
+    converted: str = "converted",
+    revenue: str | None = None,
+    user: str | None = None,
+    timestamp: str | None = None,
+    segment: str | None = None,
+    metrics: tuple[str, ...] = (),
+    covariate: str | None = None,
+    products: tuple[tuple[str, str], ...] = (),
+) -> pd.DataFrame:
+    """The per-cell sums of `aggregate_events`, from one query in the engine (same arguments, same table)."""
+    if covariate:
+        metrics = (*metrics, covariate)
+    rows, largest = _check_events(scan, arm, converted, revenue, segment, timestamp, metrics)
+    if user:
+        _check_users(scan, user, arm)
+    t = scan.table
+    total, squared = exact_sum(rows), largest * largest
+    keys = (
+        {"arm": t[arm]}
+        | ({"segment": t[segment]} if segment else {})
+        | ({"day": _day(t, timestamp)} if timestamp else {})
+    )
+    conv = t[converted].cast("float64")
+    sums = {"visitors": t.count(), "conversions": conv.cast("int64").sum()}
+    if revenue:
+        sums |= _revenue_sums(t[revenue].cast("float64"), conv, total, largest)
+    crossed = [(a, b, f"{a}*{b}") for a, b in products]
+    if covariate:
+        crossed += [(covariate, converted, f"{covariate}*conversions")]
+        crossed += [(covariate, revenue, f"{covariate}*revenue")] if revenue else []
+    for metric in metrics:
+        value = t[metric].cast("float64")
+        sums |= {metric: total(value, largest), f"{metric}_sq": total(value * value, squared)}
+    for a, b, name in crossed:
+        sums[name] = total(t[a].cast("float64") * t[b].cast("float64"), squared)
+    cells = scan.fetch(t.group_by(**keys).agg(**sums), "summing events per arm")
+    if revenue and not cells["refunders"].any():
+        cells = cells.drop(columns=REFUND_STATS)
+    return _to_grid(cells, list(keys), _arm_order(scan, arm), cumulative=bool(timestamp))
+
+
+def _day(t, timestamp: str):
+    return t[timestamp].cast("timestamp").truncate("D")
+
+
+def _revenue_sums(value, conv, total, largest: float) -> dict:
+    """The sums `aggregate_events` keeps for the revenue model, as engine expressions."""
+    bought, refunded = value > 0, value < 0
+    log_value = bought.ifelse(value.log(), 0.0)
+    size = refunded.ifelse(-value, 0.0)
+    log_size = refunded.ifelse(size.log(), 0.0)
+    return {
+        "revenue": total(value, largest),
+        "revenue_sq": total(value * value, largest**2),
+        "purchasers": bought.cast("int64").sum(),
+        "log_revenue": total(log_value, LOG_BOUND),
+        "log_revenue_sq": total(log_value * log_value, LOG_BOUND**2),
+        CONSISTENCY: (bought & (conv == 0)).cast("int64").sum(),
+        "refunders": refunded.cast("int64").sum(),
+        "refund": total(size, largest),
+        "refund_sq": total(size * size, largest**2),
+        "log_refund": total(log_size, LOG_BOUND),
+        "log_refund_sq": total(log_size * log_size, LOG_BOUND**2),
+    }
+
+
+def _to_grid(cells: pd.DataFrame, keys: list[str], arms: list, *, cumulative: bool) -> pd.DataFrame:
+    """The engine's non-empty cells on the full key grid (empty cells are zeros), keyed like `_cells`."""
+    grid, sizes = {}, []
+    for key in keys:
+        values = cells[key]
+        if values.isna().any():
+            raise DataError(f"{EVENTS}: column '{key}' has missing values; label or drop them.")
+        if key == "day":
+            names = np.sort(pd.to_datetime(values).unique())
+            codes = np.searchsorted(names, pd.to_datetime(values).to_numpy())
+        else:
+            clean = labels(values, key)
+            first = [a for a in dict.fromkeys(arms) if a in set(clean)] if key == "arm" else []
+            names = np.asarray(first + sorted(set(clean) - set(first)), dtype=object)
+            codes = pd.Index(names).get_indexer(clean)
+        grid[key] = (codes, names)
+        sizes.append(len(names))
+    flat = np.ravel_multi_index([c for c, _ in grid.values()], sizes)
+    summed = cells.drop(columns=keys).groupby(flat).sum()  # exact: decimals and integers (labels merged)
+    if summed.isna().any().any():
+        raise DataError(f"{EVENTS}: a sum overflowed in the engine; rescale the metric columns (e.g. to thousands)")
+    stats = {}
+    for column in summed.columns:
+        stats[column] = np.zeros(int(np.prod(sizes)))
+        stats[column][summed.index] = summed[column].astype(float)
+    return _cells(grid, sizes, stats, cumulative=cumulative)
+
+
+def _arm_order(scan: Scan, arm: str) -> list:
+    """Arms in the order the table's first rows show them: the default control is the first arm, as it is
+    for a DataFrame. (A warehouse table has no row order: name --control there.)"""
+    head = scan.fetch(scan.table.select(arm).limit(ORDER_SAMPLE), "reading the arm order")[arm]
+    return list(labels(head.dropna(), "arm").unique())
+
+
+def _check_events(scan: Scan, arm, converted, revenue, segment, timestamp, metrics) -> tuple[int, float]:
+    """Every per-row check of `aggregate_events`, counted in the engine, in the same order."""
+    given = [c for c in (arm, converted, revenue, segment, timestamp) if c]
+    if missing := [m for m in metrics if m not in scan.columns]:
+        raise missing_metrics(missing, list(scan.columns))
+    v.require_columns(scan, given, what=EVENTS, hint=COLUMN_HINT)
+    numeric = [converted] + ([revenue] if revenue else [])
+    q.require_numeric(scan, numeric + list(metrics), what=EVENTS, booleans=(converted,))
+    rules = [q.finite(c, scan) for c in (*numeric, *metrics)] + [q.representable(c) for c in (*numeric, *metrics)]
+    rules.append(q.nonnegative(converted))
+    t = scan.table
+    flags = {
+        "rows": t.count(),
+        "largest": ibis.greatest(1.0, *(t[c].cast("float64").abs().max() for c in (*numeric, *metrics))),
+        "binary": (~t[converted].cast("float64").isin([0.0, 1.0])).cast("int64").sum(),
+        "arm": t[arm].isnull().cast("int64").sum(),
+    }
+    if segment:
+        flags["segment"] = t[segment].isnull().cast("int64").sum()
+    if timestamp:
+        flags["timestamp"] = (t[timestamp].try_cast("timestamp").isnull()).cast("int64").sum()
+    found = q.enforce(scan, rules, what=EVENTS, keys=[arm], also=flags)  # one pass for every check
+    if found["binary"]:
+        raise not_binary(converted)
+    for key, column in (("arm", arm), ("segment", segment)):
+        if found.get(key):
+            raise DataError(f"{EVENTS}: column '{column}' has {int(found[key])} missing values; label or drop them.")
+    if found.get("timestamp"):
+        raise DataError(f"{EVENTS}: '{timestamp}' has unparseable timestamps ({int(found['timestamp'])} rows).")
+    return int(found["rows"]), float(found["largest"])
+
+
+def _check_users(scan: Scan, user: str, arm: str) -> None:
+    """Every user in one arm and one row. As many distinct users as rows settles it (one hash pass, 5x cheaper
+    than grouping); otherwise one GROUP BY user counts the users that break either rule, and names some."""
+    t = scan.table
+    seen = scan.one_row(t.agg(rows=t.count(), users=t[user].nunique()), "checking one row per user")
+    if seen["rows"] == seen["users"]:  # distinct users exclude missing ones: equal means none is missing either
+        return
+    per_user = t.group_by(user).agg(rows=t.count(), arms=t[arm].nunique())
+    found = scan.one_row(
+        per_user.agg(mixed=(per_user.arms > 1).cast("int64").sum(), repeated=(per_user.rows > 1).cast("int64").sum()),
+        "checking one row per user",
+    )
+    for kind, bad, error in (
+        ("mixed", per_user.arms > 1, mixed_users),
+        ("repeated", per_user.rows > 1, repeated_users),
+    ):
+        if found[kind]:
+            first = scan.fetch(per_user.filter(bad).select(user).order_by(user).limit(3), "examples")[user]
+            raise error(int(found[kind]), list(first))
+
+
+def aggregated_rows(scan: Scan, columns: dict[str, str] | None) -> pd.DataFrame:
+    """Aggregated A/B rows (one per arm, segment, day): the count checks run in the engine, then the rows (few by
+    nature) come back for `validate_aggregated`."""
+    t = scan.table
+    mapping = {canon: yours for canon, yours in (columns or {}).items() if yours in t.columns and canon != yours}
+    if mapping:
+        scan.table = t = t.rename(mapping)
+    v.require_columns(scan, ["arm", *COUNTS], what=WHAT, hint=COLUMN_HINT)
+    q.require_numeric(scan, COUNTS, what=WHAT)
+    keys = [k for k in ("arm", "segment", "day") if k in t.columns]
+    rules = [rule for c in COUNTS for rule in q.counts(c, scan)] + [q.at_most("conversions", "visitors")]
+    q.enforce(scan, rules, what=WHAT, keys=keys)
+    return scan.fetch(t, "reading the aggregated rows")
+
+
+def require_ratio_in_engine(scan: Scan, ratio) -> None:
+    """`require_ratio_rows`, counted in the engine."""
+    from bayescausal.ab.ratio import ratio_rows_check
+
+    t = scan.table
+    num, den = t[ratio.numerator], t[ratio.denominator]
+    orphan = (den == 0) & (num != 0)
+    found = scan.one_row(t.agg(negative=(den < 0).cast("int64").sum(), orphans=orphan.cast("int64").sum()), "ratio")
+    where = q.examples(scan, lambda t: (t[ratio.denominator] == 0) & (t[ratio.numerator] != 0), list(scan.columns[:1]))
+    ratio_rows_check(ratio, int(found["negative"] or 0), int(found["orphans"] or 0), where.removeprefix("e.g. "))

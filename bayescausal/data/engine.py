@@ -1,0 +1,262 @@
+"""Tables where they live, and the queries that reduce them to the sums a family needs.
+
+Retail event and transaction tables outgrow memory long before they outgrow a GROUP BY, so a family never
+reads raw rows from a file: it states its sufficient statistics as one Ibis expression, which Ibis compiles
+for the engine that holds the rows (DuckDB by default: nothing to start, and it streams CSV and Parquet
+larger than memory; Apache Spark; or any warehouse Ibis connects to by URL). Only the sums travel into
+Python. Ibis was chosen over writing SQL through sqlglot because the expressions are checked against the
+table's schema once and the connection, dialect and type mapping of each engine come with it.
+
+Inputs: a CSV or Parquet file, a folder or glob of Parquet files (a partitioned dataset), a DuckDB database
+file with `table`, or `url` + `table` for any engine (`[data] engine`, `url`, `table` in a spec).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from bayescausal.errors import DataError
+from bayescausal.family import Progress, quiet
+from bayescausal.result import Source
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+ENGINES = ("duckdb", "spark")  # by name; any other Ibis backend is reached through `url`
+PARQUET, CSV, DATABASE = (".parquet", ".pq"), (".csv",), (".duckdb", ".ddb", ".db")
+DECIMAL_DIGITS, SIGNIFICANT, MAX_SCALE = 38, 15, 12  # exact sums: 38-digit decimals, <= 15 significant digits
+SPARK_LOCAL = "local[2]"  # Spark's master when neither [data] url nor $SPARK_MASTER names a cluster
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a table lives: a file, folder or glob (`path`), a table in a database file or an engine (`table`),
+    and the engine that reads it (`engine`, or the backend a connection `url` names)."""
+
+    path: str | None = None
+    table: str | None = None
+    url: str | None = None
+    engine: str = "duckdb"
+
+    @classmethod
+    def from_data(cls, data: dict) -> Location:
+        return cls(data.get("path"), data.get("table"), data.get("url"), data.get("engine", "duckdb"))
+
+    @property
+    def engine_name(self) -> str:
+        if self.url and self.engine != "spark":
+            return self.url.split(":", 1)[0]
+        return self.engine
+
+    def describe(self) -> str:
+        where = self.path or self.url or f"the {self.engine_name} catalog"
+        return f"{where} table '{self.table}'" if self.table else where
+
+
+def is_engine_source(data: dict) -> bool:
+    """Does this [data] table name rows an engine should aggregate (rather than a shipped dataset)?"""
+    return any(k in data for k in ("url", "table")) or data.get("engine") == "spark" or "path" in data
+
+
+@dataclass
+class Scan:
+    """A table where it lives and the queries run against it: what the report's provenance records."""
+
+    table: ir.Table
+    location: Location
+    progress: Progress = quiet
+    queries: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.table.columns)
+
+    def fetch(self, expr: ir.Table, what: str) -> pd.DataFrame:
+        """Run one query in the engine and bring back its (small) result."""
+        import ibis
+
+        self.queries.append(str(ibis.to_sql(expr)))
+        self.progress(f"{what}: querying {self.location.engine_name}")
+        t0 = time.perf_counter()
+        out = expr.to_pandas()
+        self.seconds += time.perf_counter() - t0
+        return out
+
+    def one_row(self, expr: ir.Table, what: str) -> dict:
+        return self.fetch(expr, what).iloc[0].to_dict()
+
+    def source(self, statistics: pd.DataFrame, *, rows: int | None = None) -> Source:
+        """Provenance: where the rows are, the engine and every query it ran, the rows scanned, and a
+        fingerprint of the statistics that came back (the same sums give the same fingerprint on any engine)."""
+        from bayescausal.data.io import statistics_fingerprint
+
+        if rows is None:
+            rows = int(self.one_row(self.table.agg(rows=self.table.count()), "counting rows")["rows"])
+        self.progress(
+            f"{rows:,} rows reduced to {len(statistics):,} in {self.seconds:.1f} s ({self.location.engine_name})"
+        )
+        return Source(
+            self.location.describe(),
+            statistics_fingerprint(statistics),
+            rows,
+            engine=self.location.engine_name,
+            queries=tuple(self.queries),
+        )
+
+
+def exact_sum(rows: int):
+    """Sums that are exact, so the same on every engine, on every run, whatever order the rows are added in
+    (float sums in a parallel GROUP BY are not). Each value is fixed to a number of decimal places and summed
+    as a 38-digit decimal: at most 15 significant digits for values up to `bound` (a double's exact decimal
+    expansion and its shortest text agree there, so every engine fixes it alike), leaving room for `rows`."""
+    return lambda value, bound: _fixed(value, rows, bound)
+
+
+def _fixed(value, rows: int, bound: float):
+    digits = int(np.floor(np.log10(max(bound, 1.0)))) + 1
+    scale = min(MAX_SCALE, SIGNIFICANT - digits, DECIMAL_DIGITS - digits - len(str(max(rows, 1))))
+    if scale < 2:  # values too large for fixed point (the boundary check stops far larger ones): float sums
+        return value.sum()
+    return value.cast(f"decimal({DECIMAL_DIGITS}, {scale})").sum()
+
+
+def open_scan(location: Location, *, progress: Progress = quiet) -> Scan:
+    """The table a location names, ready to query (nothing is read yet)."""
+    progress(f"opening {location.describe()} with {location.engine_name}")
+    if location.url and location.engine != "spark":
+        table = _url_table(location)
+    elif location.engine == "spark":
+        table = _spark_table(location)
+    elif location.engine == "duckdb":
+        table = _duckdb_table(location)
+    else:
+        raise DataError(
+            f"unknown engine '{location.engine}': use one of {', '.join(ENGINES)}, or give a connection url "
+            "(e.g. postgres://user@host/db, bigquery://project) with a table"
+        )
+    return Scan(table, location, progress)
+
+
+def _duckdb_table(location: Location) -> ir.Table:
+    import ibis
+
+    path = _existing(location.path)
+    if path.suffix.lower() in DATABASE:
+        if not location.table:
+            raise DataError(f"{path} is a DuckDB database: name the table to read (--table NAME; [data] table)")
+        con = ibis.duckdb.connect(str(path), read_only=True)
+        return _named_table(con, location.table, str(path))
+    con = _duckdb()
+    return _read_files(con, path, location.path)
+
+
+@cache
+def _duckdb():
+    import ibis
+
+    con = ibis.duckdb.connect()
+    con.raw_sql("SET preserve_insertion_order = false")  # group-bys need no order; keeps memory flat
+    return con
+
+
+def _read_files(con, path: Path, given: str) -> ir.Table:
+    """A CSV or Parquet file, a folder of Parquet files (hive partitions included) or a glob of either."""
+    if path.is_dir():
+        return con.read_parquet(f"{path}/**/*.parquet", hive_partitioning=True)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in PARQUET or (suffix == "" and "*" in given):
+            return con.read_parquet(given)
+        if suffix in CSV:  # column types from the whole file: a value far down never breaks a guessed type
+            return con.read_csv(given, sample_size=-1, nullstr=["", " "])
+    except Exception as exc:  # the engine's own message is the useful part
+        raise DataError(f"could not read {given}: {exc}") from exc
+    raise DataError(f"cannot read {path.name}: use a .csv or .parquet file, a folder of Parquet files or a glob")
+
+
+def _existing(given: str | None) -> Path:
+    if not given:
+        raise DataError("[data] needs a path (a CSV/Parquet file, a folder or glob of Parquet files, a .duckdb file)")
+    path = Path(given)
+    if "*" in given:
+        import glob
+
+        if not glob.glob(given, recursive=True):
+            raise DataError(f"no files match {given} (check the pattern; it is relative to where you run the command)")
+        return path
+    if not path.exists():
+        raise DataError(f"data file not found: {path} (check the path; it is relative to where you run the command)")
+    return path
+
+
+def _named_table(con, table: str, where: str) -> ir.Table:
+    try:
+        return con.table(table)
+    except Exception as exc:
+        names = ", ".join(sorted(con.list_tables())[:20])
+        raise DataError(f"{where} has no table '{table}' (tables: {names or 'none'})") from exc
+
+
+def _url_table(location: Location) -> ir.Table:
+    import ibis
+
+    if not location.table:
+        raise DataError(f"a connection url needs the table to read: --table NAME ([data] table) for {location.url}")
+    try:
+        con = ibis.connect(location.url)
+    except Exception as exc:
+        raise DataError(
+            f"could not connect to {location.url}: {exc} (is the engine's Ibis backend installed?)"
+        ) from exc
+    return _named_table(con, location.table, location.url)
+
+
+def _spark_table(location: Location) -> ir.Table:
+    import os
+
+    import ibis
+
+    con = ibis.pyspark.connect(spark_session(location.url or os.environ.get("SPARK_MASTER") or SPARK_LOCAL))
+    if location.path is None:
+        if not location.table:
+            raise DataError("engine 'spark' needs a path (files Spark can read) or a table in its catalog")
+        return _named_table(con, location.table, "the Spark catalog")
+    path = _existing(location.path)
+    reader = con.read_csv if path.suffix.lower() in CSV else con.read_parquet
+    try:
+        return reader(str(path), **({"header": True, "inferSchema": True} if reader == con.read_csv else {}))
+    except Exception as exc:
+        raise DataError(f"Spark could not read {path}: {exc}") from exc
+
+
+@cache
+def spark_session(master: str):
+    """One Spark session per process (starting one takes seconds). Needs Java: `make` installs a runtime."""
+    import shutil
+
+    if not shutil.which("java"):
+        raise DataError(
+            "engine 'spark' needs a Java runtime and none is on PATH: install one (Debian/Ubuntu: "
+            "apt-get install openjdk-17-jre-headless; `make` does this for you) or set JAVA_HOME"
+        )
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master(master).appName("bayescausal")
+    for key, value in {
+        "spark.ui.enabled": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.shuffle.partitions": "8",
+        "spark.sql.ansi.enabled": "false",
+    }.items():
+        builder = builder.config(key, value)
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session

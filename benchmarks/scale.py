@@ -1,0 +1,163 @@
+"""Scale benchmark: sufficient statistics where the rows live.
+
+For A/B event files of 1M / 10M / 100M rows (Parquet, written by DuckDB itself so the writer needs no
+memory), prints the wall time and peak memory of
+
+* `bayescausal ab analyze FILE --events` (the whole command: start-up, checks in the engine, the sums, the
+  exact posterior and the report), and the same command on a 1,000-row file (its fixed cost);
+* a bare DuckDB process computing the same per-arm sums from the file (the floor);
+* the in-memory pandas path (read the file, then `aggregate_events`), where it fits;
+* Spark local mode (`--engine spark`) at 10M rows,
+
+with the ratio of each to the bare DuckDB query, and checks that the posterior means are exactly
+(conversions + 1) / (users + 2) from the engine's counts. Also the DT-Mart-style order lines → weekly GMV.
+
+    python benchmarks/scale.py [--quick] [--rows 1e6,1e7,1e8] [--spark-rows 1e7] [--dir /tmp/bayescausal-scale]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+
+WRITE = """
+COPY (
+  SELECT i AS user,
+         CASE WHEN hash(i) % 2 = 0 THEN 'control' ELSE 'treatment' END AS arm,
+         CAST((hash(i * 7 + 1) % 10000) < (CASE WHEN hash(i) % 2 = 0 THEN 400 ELSE 430 END) AS TINYINT) AS converted
+  FROM range({n}) t(i)
+) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)
+"""
+WITH_REVENUE = """
+COPY (
+  SELECT user, arm, converted,
+         CASE WHEN converted = 1 THEN round(exp(3 + ((hash(user * 13) % 1000) / 1000.0 - 0.5) * 2), 2) ELSE 0 END
+           AS revenue
+  FROM read_parquet('{source}')
+) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 1000000)
+"""
+FLOOR = """
+import duckdb, sys
+con = duckdb.connect()
+print(con.execute("SELECT arm, count(*), sum(converted), sum(revenue), sum(revenue * revenue) "
+                  "FROM read_parquet('{path}') GROUP BY arm").fetchall())
+"""
+PANDAS = """
+import pandas as pd
+from bayescausal.ab.data import aggregate_events
+frame = pd.read_parquet('{path}')
+print(aggregate_events(frame, revenue='revenue').to_dict('records'))
+"""
+
+
+def write_events(n: int, folder: Path, *, ids: bool) -> Path:
+    """One row per user: arm, converted, revenue, and (`ids`) the user id, which adds the one-row-per-user check."""
+    import duckdb
+
+    path = folder / f"events_{n}{'' if ids else '_noid'}.parquet"
+    if path.exists():
+        return path
+    con = duckdb.connect()
+    if ids:
+        raw = folder / f"raw_{n}.parquet"
+        con.execute(WRITE.format(n=n, path=raw))
+        con.execute(WITH_REVENUE.format(source=raw, path=path))
+        raw.unlink()
+    else:
+        source = write_events(n, folder, ids=True)
+        con.execute(f"COPY (SELECT arm, converted, revenue FROM read_parquet('{source}')) TO '{path}' (FORMAT parquet)")
+    return path
+
+
+def peak_of(argv: list[str]) -> tuple[float, float, str]:
+    """Like `measure`, but the peak of this one child (GNU time's maximum resident set size)."""
+    time_bin = "/usr/bin/time"  # Debian's `time` package; resource.getrusage cannot isolate one child
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [time_bin, "-f", "%M", *argv], capture_output=True, text=True, env=os.environ | {"PYTHONWARNINGS": "ignore"}
+    )
+    wall = time.perf_counter() - t0
+    if done.returncode not in (0, 6):
+        raise RuntimeError(f"{argv[:3]} failed ({done.returncode}): {done.stderr[-2000:]}")
+    kb = int(done.stderr.strip().splitlines()[-1])
+    return wall, kb / 1e6, done.stdout
+
+
+def analyze(path: Path, out: Path, engine: str = "duckdb") -> list[str]:
+    argv = [str(BIN / "bayescausal"), "ab", "analyze", str(path), "--events", "--control", "control"]
+    return argv + ["--engine", engine, "--out", str(out), "--json", "--force"]
+
+
+def exact_means(summary: dict, path: Path) -> bool:
+    import duckdb
+
+    counts = (
+        duckdb.connect()
+        .execute(f"SELECT arm, count(*), sum(converted) FROM read_parquet('{path}') GROUP BY arm")
+        .fetchall()
+    )
+    return all(summary["estimates"][f"rate_{arm}"]["mean"] == (c + 1) / (n + 2) for arm, n, c in counts)
+
+
+def row(base: dict, floor: float, path_name: str, argv: list[str], source: Path) -> dict:
+    """One measured command, beside the floor it is compared with."""
+    wall, gb, out = peak_of(argv)
+    exact = exact_means(json.loads(out), source) if "--json" in argv else None
+    measured = {"path": path_name, "wall (s)": round(wall, 2), "peak (GB)": round(gb, 2)}
+    return base | measured | {"x floor": round(wall / floor, 1), "means exact": exact}
+
+
+def ab_rows(sizes: list[int], spark_rows: int, folder: Path) -> pd.DataFrame:
+    rows = []
+    fixed, _, _ = peak_of(analyze(write_events(1_000, folder, ids=False), folder / "report_small"))
+    for n in sizes:
+        path = write_events(n, folder, ids=False)
+        floor, _, _ = peak_of([sys.executable, "-c", FLOOR.format(path=path)])
+        base = {"rows": f"{n:,}", "floor: duckdb query (s)": round(floor, 2), "limit (s)": round(fixed + 2 * floor, 2)}
+
+        rows.append(row(base, floor, "bayescausal, duckdb", analyze(path, folder / f"report_{n}"), path))
+        with_ids = write_events(n, folder, ids=True)
+        rows.append(
+            row(base, floor, "bayescausal, duckdb, user ids checked", analyze(with_ids, folder / f"ids_{n}"), with_ids)
+        )
+        if n <= 10_000_000:
+            rows.append(
+                row(base, floor, "pandas read + aggregate", [sys.executable, "-c", PANDAS.format(path=path)], path)
+            )
+        if n == spark_rows and shutil.which("java"):
+            rows.append(
+                row(base, floor, "bayescausal, spark local[2]", analyze(path, folder / f"spark_{n}", "spark"), path)
+            )
+    print(f"fixed cost (the same command on 1,000 rows): {fixed:.2f} s; limit = fixed + 2 x floor")
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1M and 10M rows only")
+    parser.add_argument("--rows", default=None, help="comma-separated row counts (default 1e6,1e7,1e8)")
+    parser.add_argument("--spark-rows", type=float, default=1e7, help="the size Spark runs at (default 1e7)")
+    parser.add_argument("--dir", default="/tmp/bayescausal-scale", help="where the generated files go")
+    args = parser.parse_args()
+    sizes = [int(float(x)) for x in (args.rows or ("1e6,1e7" if args.quick else "1e6,1e7,1e8")).split(",")]
+    folder = Path(args.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    table = ab_rows(sizes, int(args.spark_rows), folder)
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print("\nA/B events -> per-arm sufficient statistics -> exact posterior and report")
+        print(table.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
