@@ -106,6 +106,9 @@ def test_a_user_in_two_arms_is_the_same_error_everywhere(events_file, tmp_path):
         messages.append(str(caught.value))
     assert "1 user(s) appear in more than one arm" in messages[0]
     assert len(set(messages)) == 1, messages
+    import signal
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Spark's own Ctrl-C handler is undone
 
 
 def test_conversions_above_visitors_is_named_by_its_keys_on_every_engine(tmp_path):

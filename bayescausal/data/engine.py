@@ -247,6 +247,8 @@ def spark_session(master: str):
             "engine 'spark' needs a Java runtime and none is on PATH: install one (Debian/Ubuntu: "
             "apt-get install openjdk-17-jre-headless; `make` does this for you) or set JAVA_HOME"
         )
+    import signal
+
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master(master).appName("bayescausal")
@@ -257,6 +259,8 @@ def spark_session(master: str):
         "spark.sql.ansi.enabled": "false",
     }.items():
         builder = builder.config(key, value)
+    own = signal.getsignal(signal.SIGINT)
     session = builder.getOrCreate()
+    signal.signal(signal.SIGINT, own)  # Spark installs its own Ctrl-C handler; bayescausal.interrupt owns Ctrl-C
     session.sparkContext.setLogLevel("ERROR")
     return session
