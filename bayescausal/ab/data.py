@@ -305,7 +305,7 @@ def _revenue_sums(value: np.ndarray, conv: np.ndarray, total) -> dict[str, np.nd
 def _codes(values: pd.Series, *, column: str, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes and labels of a grouping column (free for categoricals)."""
     if values.isna().any():
-        raise DataError(f"A/B events: column '{column}' has {values.isna().sum()} missing values; label or drop them.")
+        raise missing_labels(column, int(values.isna().sum()))
     if isinstance(values.dtype, pd.CategoricalDtype):
         codes, names = values.cat.codes.to_numpy(), values.cat.categories.to_numpy()
     else:
@@ -340,6 +340,10 @@ def missing_metrics(missing: list[str], columns: list[str]) -> DataError:
         f"A/B events: guardrail or covariate column(s) {_names(missing)} are not columns of the data "
         f"(columns: {_names(columns[:20])}); name a per-user column, e.g. --guardrail refunds:lower:0.01"
     )
+
+
+def missing_labels(column: str, n: int) -> DataError:
+    return DataError(f"A/B events: column '{column}' has {n} missing values; label or drop them.")
 
 
 def not_binary(converted: str) -> DataError:

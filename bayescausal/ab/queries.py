@@ -16,6 +16,7 @@ from bayescausal.ab.data import (
     WHAT,
     _cells,
     labels,
+    missing_labels,
     missing_metrics,
     mixed_users,
     not_binary,
@@ -107,7 +108,7 @@ def _to_grid(cells: pd.DataFrame, keys: list[str], arms: list, *, cumulative: bo
     for key in keys:
         values = cells[key]
         if values.isna().any():
-            raise DataError(f"{EVENTS}: column '{key}' has missing values; label or drop them.")
+            raise missing_labels(key, int(values.isna().sum()))
         if key == "day":
             names = np.sort(pd.to_datetime(values).unique())
             codes = np.searchsorted(names, pd.to_datetime(values).to_numpy())
@@ -162,7 +163,7 @@ def _check_events(scan: Scan, arm, converted, revenue, segment, timestamp, metri
         raise not_binary(converted)
     for key, column in (("arm", arm), ("segment", segment)):
         if found.get(key):
-            raise DataError(f"{EVENTS}: column '{column}' has {int(found[key])} missing values; label or drop them.")
+            raise missing_labels(column, int(found[key]))
     if found.get("timestamp"):
         raise DataError(f"{EVENTS}: '{timestamp}' has unparseable timestamps ({int(found['timestamp'])} rows).")
     return int(found["rows"]), float(found["largest"])
@@ -208,9 +209,11 @@ def require_ratio_in_engine(scan: Scan, ratio) -> None:
     """`require_ratio_rows`, counted in the engine."""
     from bayescausal.ab.ratio import ratio_rows_check
 
+    def orphaned(t):
+        return (t[ratio.denominator] == 0) & (t[ratio.numerator] != 0)
+
     t = scan.table
-    num, den = t[ratio.numerator], t[ratio.denominator]
-    orphan = (den == 0) & (num != 0)
-    found = scan.one_row(t.agg(negative=(den < 0).cast("int64").sum(), orphans=orphan.cast("int64").sum()), "ratio")
-    where = q.examples(scan, lambda t: (t[ratio.denominator] == 0) & (t[ratio.numerator] != 0), list(scan.columns[:1]))
+    negative = (t[ratio.denominator] < 0).cast("int64").sum()
+    found = scan.one_row(t.agg(negative=negative, orphans=orphaned(t).cast("int64").sum()), "ratio")
+    where = q.examples(scan, orphaned, list(scan.columns[:1]))
     ratio_rows_check(ratio, int(found["negative"] or 0), int(found["orphans"] or 0), where.removeprefix("e.g. "))

@@ -60,11 +60,6 @@ class Location:
         return f"{where} table '{self.table}'" if self.table else where
 
 
-def is_engine_source(data: dict) -> bool:
-    """Does this [data] table name rows an engine should aggregate (rather than a shipped dataset)?"""
-    return any(k in data for k in ("url", "table")) or data.get("engine") == "spark" or "path" in data
-
-
 @dataclass
 class Scan:
     """A table where it lives and the queries run against it: what the report's provenance records."""
@@ -93,13 +88,11 @@ class Scan:
     def one_row(self, expr: ir.Table, what: str) -> dict:
         return self.fetch(expr, what).iloc[0].to_dict()
 
-    def source(self, statistics: pd.DataFrame, *, rows: int | None = None) -> Source:
-        """Provenance: where the rows are, the engine and every query it ran, the rows scanned, and a
-        fingerprint of the statistics that came back (the same sums give the same fingerprint on any engine)."""
+    def source(self, statistics: pd.DataFrame, *, rows: int) -> Source:
+        """Provenance: where the rows are, the engine and every query it ran, the `rows` scanned (the family
+        knows them from its counts), and a fingerprint of the statistics (the same sums, the same on any engine)."""
         from bayescausal.data.io import statistics_fingerprint
 
-        if rows is None:
-            rows = int(self.one_row(self.table.agg(rows=self.table.count()), "counting rows")["rows"])
         self.progress(
             f"{rows:,} rows reduced to {len(statistics):,} in {self.seconds:.1f} s ({self.location.engine_name})"
         )
@@ -230,9 +223,10 @@ def _spark_table(location: Location) -> ir.Table:
             raise DataError("engine 'spark' needs a path (files Spark can read) or a table in its catalog")
         return _named_table(con, location.table, "the Spark catalog")
     path = _existing(location.path)
-    reader = con.read_csv if path.suffix.lower() in CSV else con.read_parquet
     try:
-        return reader(str(path), **({"header": True, "inferSchema": True} if reader == con.read_csv else {}))
+        if path.suffix.lower() in CSV:
+            return con.read_csv(str(path), header=True, inferSchema=True)
+        return con.read_parquet(str(path))
     except Exception as exc:
         raise DataError(f"Spark could not read {path}: {exc}") from exc
 
