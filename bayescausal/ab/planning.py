@@ -41,16 +41,7 @@ def plan_test(
     rows, at_effect = [], None
     for lift in (-min_effect, 0.0, min_effect):
         rates = np.tile([baseline, baseline * (1 + lift)], (sims, 1))
-        run = forward(
-            rates,
-            conversions=np.zeros(2),
-            visitors=np.zeros(2),
-            days_so_far=0,
-            daily_visitors=daily_visitors,
-            horizon=max_days,
-            rule=rule,
-            rng=rng,
-        )
+        run = forward(rates, daily_visitors=daily_visitors, horizon=max_days, rule=rule, rng=rng)
         wrong = run.shipped if lift <= 0 else ~run.shipped & run.decided
         rows.append(
             {

@@ -162,16 +162,17 @@ class Forward:
 def forward(
     rates: np.ndarray,
     *,
-    conversions: np.ndarray,
-    visitors: np.ndarray,
-    days_so_far: int,
     daily_visitors: int,
     horizon: int,
     rule: StoppingRule,
     rng: np.random.Generator,
+    conversions: np.ndarray | float = 0.0,
+    visitors: np.ndarray | float = 0.0,
+    days_so_far: int = 0,
     prior: tuple[float, float] = (1.0, 1.0),
 ) -> Forward:
-    """Simulate `horizon` more days of a two-arm test (control first) for each row of `rates` (sims, 2)."""
+    """Simulate `horizon` more days of a two-arm test (control first) for each row of `rates` (sims, 2), from
+    the counts seen so far (a test that has not started, by default)."""
     sims = len(rates)
     new = rng.binomial(daily_visitors, rates[:, None, :], size=(sims, horizon, 2)).cumsum(axis=1)
     days = np.arange(1, horizon + 1)
@@ -215,9 +216,6 @@ def operating_characteristics(
             raise SpecError(f"lift {lift} takes the treatment rate out of (0, 1)")
         run = forward(
             np.tile(rates, (n_sims, 1)),
-            conversions=np.zeros(2),
-            visitors=np.zeros(2),
-            days_so_far=0,
             daily_visitors=daily_visitors,
             horizon=max_days,
             rule=rule,
