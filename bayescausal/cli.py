@@ -272,6 +272,13 @@ def _interrupted() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    finally:
+        interrupt.forget()  # else a later run in this process (the Python API, a test) would stop at once
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"run": cmd_run, "report": cmd_report, "demo": cmd_demo}

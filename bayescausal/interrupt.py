@@ -46,6 +46,11 @@ def watching():
         sys.unraisablehook = previous_hook
 
 
+def forget() -> None:
+    """The record belongs to one run: once it has been acted on, the next run in this process starts clean."""
+    _interrupted.clear()
+
+
 def interrupted() -> bool:
     return _interrupted.is_set()
 

@@ -52,6 +52,7 @@ def test_an_interrupt_a_library_swallowed_still_stops_the_run(tmp_path, monkeypa
     assert "interrupted" in capsys.readouterr().err
     assert _leftovers(tmp_path) == []
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
+    assert not interrupt.interrupted()  # and the next run in this process is not stopped by this one's Ctrl-C
 
 
 def _start(tmp_path: Path) -> subprocess.Popen:
