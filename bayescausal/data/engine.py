@@ -162,17 +162,26 @@ def _duckdb():
 
 def _read_files(con, path: Path, given: str) -> ir.Table:
     """A CSV or Parquet file, a folder of Parquet files (hive partitions included) or a glob of either."""
+    name = view_name(given)
     if path.is_dir():
-        return con.read_parquet(f"{path}/**/*.parquet", hive_partitioning=True)
+        return con.read_parquet(f"{path}/**/*.parquet", hive_partitioning=True, table_name=name)
     suffix = path.suffix.lower()
     try:
         if suffix in PARQUET or (suffix == "" and "*" in given):
-            return con.read_parquet(given)
+            return con.read_parquet(given, table_name=name)
         if suffix in CSV:  # column types from the whole file: a value far down never breaks a guessed type
-            return con.read_csv(given, sample_size=-1, nullstr=["", " "])
+            return con.read_csv(given, sample_size=-1, nullstr=["", " "], table_name=name)
     except Exception as exc:  # the engine's own message is the useful part
         raise DataError(f"could not read {given}: {exc}") from exc
     raise DataError(f"cannot read {path.name}: use a .csv or .parquet file, a folder of Parquet files or a glob")
+
+
+def view_name(given: str) -> str:
+    """The name files are registered under: the same for the same path on every run, so the queries a report
+    records are the same text too (Ibis would pick a random name), and distinct for distinct paths."""
+    import hashlib
+
+    return "rows_" + hashlib.sha256(str(Path(given).resolve()).encode()).hexdigest()[:12]
 
 
 def _existing(given: str | None) -> Path:
@@ -225,8 +234,8 @@ def _spark_table(location: Location) -> ir.Table:
     path = _existing(location.path)
     try:
         if path.suffix.lower() in CSV:
-            return con.read_csv(str(path), header=True, inferSchema=True)
-        return con.read_parquet(str(path))
+            return con.read_csv(str(path), header=True, inferSchema=True, table_name=view_name(str(path)))
+        return con.read_parquet(str(path), table_name=view_name(str(path)))
     except Exception as exc:
         raise DataError(f"Spark could not read {path}: {exc}") from exc
 

@@ -28,6 +28,11 @@ class Rule:
     bad: Predicate
     fields: dict = field(default_factory=dict)
 
+    @property
+    def name(self) -> str:
+        """The count's name in the query (what a report's provenance shows): rows that are not `kind`."""
+        return f"not_{self.kind}_{self.col}"
+
 
 def require_numeric(scan: Scan, columns, *, what: str, booleans: tuple[str, ...] = ()) -> None:
     """Numbers by type (booleans too, for the columns named in `booleans`); the engine's schema says."""
@@ -66,10 +71,10 @@ def enforce(scan: Scan, rules: list[Rule], *, what: str, keys: list[str], also: 
     with example rows named by `keys` (or, for whole-number checks, the offending values). `also`: further
     aggregates computed in the same pass, returned."""
     t = scan.table
-    sums = {f"rule{i}": r.bad(t).fill_null(False).cast("int64").sum() for i, r in enumerate(rules)}
+    sums = {rule.name: rule.bad(t).fill_null(False).cast("int64").sum() for rule in rules}
     found = scan.one_row(t.agg(**sums, **(also or {})), "checking the rows")
-    for i, rule in enumerate(rules):
-        n = int(found[f"rule{i}"] or 0)
+    for rule in rules:
+        n = int(found[rule.name] or 0)
         if n:
             shown = [rule.col] if rule.kind == "integer" else keys
             raise problem(rule.kind, what=what, col=rule.col, n=n, where=examples(scan, rule.bad, shown), **rule.fields)

@@ -232,10 +232,14 @@ def render_html(result: Result, figures: list, spec_text: str | None) -> str:
         )
     if spec_text:
         parts.append("<h2>Analysis spec</h2><pre>" + html.escape(spec_text) + "</pre>")
-    prov = {"inputs": result.inputs, "timings (s)": result.timings}
+    inputs = {k: v for k, v in result.inputs.items() if k != "queries"}  # SQL reads better as SQL, below
+    prov = {"inputs": inputs, "timings (s)": result.timings}
     parts.append(
         "<h2>Data provenance and versions</h2><pre>" + html.escape(json.dumps(prov, indent=2, default=str)) + "</pre>"
     )
+    if queries := result.inputs.get("queries"):
+        engine = html.escape(str(result.inputs.get("engine")))
+        parts.append(f"<h2>Queries {engine} ran</h2>" + "".join(f"<pre>{html.escape(q)}</pre>" for q in queries))
     parts.append("</body></html>")
     return "\n".join(parts)
 
