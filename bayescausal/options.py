@@ -340,3 +340,9 @@ def markdown_table(cls: type) -> str:
         flag = f"`--{'no-' if d.type is bool and d.default else ''}{d.flag}`" if d.cli else "spec only"
         lines.append(f"| `{d.where}` | {flag} | {_show(d.default)} | {d.help} |")
     return "\n".join(lines)
+
+
+def where_data(data: str, table: str | None, engine: str) -> dict:
+    """The [data] table of a DATA argument: a path, or an engine URL (anything with '://')."""
+    out = {"url": data} if "://" in data else {"path": data}
+    return out | ({"table": table} if table else {}) | ({"engine": engine} if engine != "duckdb" else {})

@@ -89,7 +89,8 @@ def _provenance(spec, raw, data: pd.DataFrame, source):
     if not isinstance(raw, Scan):
         return replace(source, fingerprint=statistics_fingerprint(data))
     events = spec.data.get("format") == "events"
-    return raw.source(data, rows=int(arm_totals(data)["visitors"].sum()) if events else len(data))
+    rows = int(arm_totals(data)["visitors"].sum()) if events else len(data)
+    return raw.source(statistics_fingerprint(data), rows=rows, reduced=len(data))
 
 
 def analyze(data, options, *, progress=quiet):

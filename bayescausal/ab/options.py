@@ -8,7 +8,7 @@ from typing import Literal
 from bayescausal.api import stem
 from bayescausal.diagnostics import Thresholds
 from bayescausal.errors import SpecError
-from bayescausal.options import component, option
+from bayescausal.options import component, option, where_data
 from bayescausal.roi import Business, DecisionRule
 from bayescausal.sampling import SamplerSettings
 
@@ -214,12 +214,6 @@ def parse_columns(pairs: tuple[str, ...]) -> dict[str, str]:
             raise SpecError(f"--col expects CANONICAL=YOURS (e.g. arm=variant), got '{pair}'")
         out[canonical] = yours
     return out
-
-
-def where_data(data: str, table: str | None, engine: str) -> dict:
-    """The [data] table of a DATA argument: a path, or an engine URL (anything with '://')."""
-    out = {"url": data} if "://" in data else {"path": data}
-    return out | ({"table": table} if table else {}) | ({"engine": engine} if engine != "duckdb" else {})
 
 
 @dataclass(frozen=True)

