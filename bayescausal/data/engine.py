@@ -120,7 +120,9 @@ class Scan:
         """Provenance: where the rows are, the engine and every query it ran, the `rows` scanned (the family
         knows them from its counts), and the fingerprint of the `reduced` statistics (bayescausal.data.io: the
         same sums give the same fingerprint on any engine)."""
-        self.progress(f"{rows:,} rows reduced to {reduced:,} in {self.seconds:.1f} s ({self.location.engine_name})")
+        self.progress(
+            f"{rows:,} rows summed into {reduced:,} statistics in {self.seconds:.1f} s ({self.location.engine_name})"
+        )
         return Source(
             self.location.describe(), fingerprint, rows, engine=self.location.engine_name, queries=tuple(self.queries)
         )
@@ -139,17 +141,21 @@ def _record_batches(expr: ir.Table, size: int):
 def exact_sum(rows: int):
     """Sums that are exact, so the same on every engine, on every run, whatever order the rows are added in
     (float sums in a parallel GROUP BY are not). Each value is fixed to a number of decimal places and summed
-    as a 38-digit decimal: at most 15 significant digits for values up to `bound` (a double's exact decimal
-    expansion and its shortest text agree there, so every engine fixes it alike), leaving room for `rows`."""
+    as a 38-digit decimal: at most 15 significant digits for values up to `bound`, leaving room for `rows`."""
     return lambda value, bound: _fixed(value, rows, bound)
 
 
 def _fixed(value, rows: int, bound: float):
+    """Rounded to `scale` decimals by IEEE arithmetic (x * 10^s + 0.5, floored, / 10^s: correctly rounded on every
+    engine) before the cast: a double whose shortest text ends in a 5 just past the scale (32.4932580504985) is
+    cast up by one engine and down by another, which reads its exact binary expansion (...0498496...)."""
     digits = int(np.floor(np.log10(max(bound, 1.0)))) + 1
     scale = min(MAX_SCALE, SIGNIFICANT - digits, DECIMAL_DIGITS - digits - len(str(max(rows, 1))))
     if scale < 2:  # values too large for fixed point (the boundary check stops far larger ones): float sums
         return value.sum()
-    return value.cast(f"decimal({DECIMAL_DIGITS}, {scale})").sum()
+    units = 10.0**scale
+    rounded = (value * units + 0.5).floor() / units  # the double nearest k / 10^s: no engine can round it two ways
+    return rounded.cast(f"decimal({DECIMAL_DIGITS}, {scale})").sum()
 
 
 def open_scan(location: Location, *, progress: Progress = quiet) -> Scan:

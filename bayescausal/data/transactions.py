@@ -9,6 +9,8 @@ household-week sums travel, so 100M lines need the panel's memory (8 bytes per h
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -95,4 +97,4 @@ def coupon_discounts(lines: pd.DataFrame | Scan, recipients, products, start: in
         "summing coupon discounts",
     )
     used = per_household["household_id"].isin(recipients)
-    return float(per_household.loc[used, "discount"].astype(float).sum())
+    return math.fsum(per_household.loc[used, "discount"].astype(float))  # correctly rounded in any row order
