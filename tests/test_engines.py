@@ -265,6 +265,18 @@ def cj_folder(tmp_path_factory):
         root / "coupon_redempt.csv", index=False
     )
     pd.DataFrame({"PRODUCT_ID": range(40)}).to_csv(root / "product.csv", index=False)
+    with_demographics = np.flatnonzero(rng.random(HOUSEHOLDS) < 0.4) + 1
+    demographics = {
+        "AGE_DESC": rng.choice(["25-34", "35-44", "45-54"], len(with_demographics)),
+        "MARITAL_STATUS_CODE": rng.choice(["A", "B", "U"], len(with_demographics)),
+        "INCOME_DESC": rng.choice(["35-49K", "50-74K", "75-99K"], len(with_demographics)),
+        "HOMEOWNER_DESC": rng.choice(["Homeowner", "Renter"], len(with_demographics)),
+        "HH_COMP_DESC": "Single Female",
+        "HOUSEHOLD_SIZE_DESC": rng.choice(["1", "2", "3"], len(with_demographics)),
+        "KID_CATEGORY_DESC": rng.choice(["None/Unknown", "1"], len(with_demographics)),
+        "household_key": with_demographics,
+    }
+    pd.DataFrame(demographics).to_csv(root / "hh_demographic.csv", index=False)
     return lines, root
 
 
@@ -370,3 +382,19 @@ def test_a_long_panel_gives_the_same_cells_and_errors_on_every_engine(tmp_path):
                 from_scan(open_scan(Location(path=str(tmp_path / "broken.parquet"), engine=engine)), **cols)
             messages.add(str(caught.value).split(" (")[0])
         assert len(messages) == 1, (name, messages)
+
+
+def test_customer_features_from_transaction_lines_are_the_same_on_every_engine(cj_folder):
+    """The causal forests' household table (pre-period spend features, the outcome, demographics) is built from
+    the engine's household x week sums: one row per household is all that enters memory."""
+    from bayescausal.data.complete_journey import campaign_frame, load_complete_journey
+
+    lines, root = cj_folder
+    frames = {"pandas": campaign_frame(7, pre_weeks=8, tables=_in_memory_tables(lines, root))}
+    for engine in ENGINES:
+        _needs(engine)
+        frames[engine] = campaign_frame(7, pre_weeks=8, tables=load_complete_journey(str(root), engine=engine))
+    pd.testing.assert_frame_equal(frames["duckdb"], frames["spark"], check_exact=True)
+    pd.testing.assert_frame_equal(frames["duckdb"], frames["pandas"], check_exact=False, rtol=1e-12, atol=1e-12)
+    assert len(frames["duckdb"]) == len(pd.read_csv(root / "hh_demographic.csv"))
+    assert {"pre_spend", "pre_trend", "income", "household_size"} <= set(frames["duckdb"].columns)

@@ -24,6 +24,7 @@ FAMILY = Family(
     help="Bayesian causal forests: heterogeneous effects and profit-optimal targeting",
     description="Bayesian causal forests (Hahn, Murray & Carvalho 2020): who responds to a discount, coupon or "
     "e-mail, with posterior CATEs, uplift curves and the profit-maximising targeting policy.",
+    formats=("complete-journey-kaggle",),
     demo=("bcf_discount.toml",),
     examples=(_EXAMPLE.format("target") + " --targets-out t.csv",),
     commands=(

