@@ -50,9 +50,13 @@ COPY (
 FLOOR = """
 import duckdb, sys
 con = duckdb.connect()
-print(con.execute("SELECT arm, count(*), sum(converted), sum(revenue), sum(revenue * revenue) "
-                  "FROM read_parquet('{path}') GROUP BY arm").fetchall())
-"""
+print(con.execute('''
+SELECT arm, count(*), sum(converted), sum(revenue), sum(revenue * revenue), sum((revenue > 0)::BIGINT),
+       sum(CASE WHEN revenue > 0 THEN ln(revenue) ELSE 0 END),
+       sum(CASE WHEN revenue > 0 THEN ln(revenue) * ln(revenue) ELSE 0 END),
+       sum((revenue > 0 AND converted = 0)::BIGINT)
+FROM read_parquet('{path}') GROUP BY arm''').fetchall())
+"""  # the sums the revenue model needs (these files have no refunds), as plain float sums: the floor
 PANDAS = """
 import pandas as pd
 from bayescausal.ab.data import aggregate_events

@@ -398,3 +398,33 @@ def test_customer_features_from_transaction_lines_are_the_same_on_every_engine(c
     pd.testing.assert_frame_equal(frames["duckdb"], frames["pandas"], check_exact=False, rtol=1e-12, atol=1e-12)
     assert len(frames["duckdb"]) == len(pd.read_csv(root / "hh_demographic.csv"))
     assert {"pre_spend", "pre_trend", "income", "household_size"} <= set(frames["duckdb"].columns)
+
+
+def test_parquet_footers_fold_the_checks_into_the_sums(events_file, tmp_path):
+    """Footers give the rows and each column's range, so a Parquet file is read once (the checks ride in the GROUP
+    BY); a CSV is checked in a pass of its own. Same statistics, and a broken row gives the same message."""
+    frame = events_file[0].head(30_000).drop(columns="timestamp")
+    frame.to_parquet(tmp_path / "e.parquet")
+    frame.to_csv(tmp_path / "e.csv", index=False)
+    scans = {kind: open_scan(Location(path=str(tmp_path / f"e.{kind}"))) for kind in ("parquet", "csv")}
+    stats = {kind: event_statistics(scan, revenue="revenue", segment="segment") for kind, scan in scans.items()}
+    pd.testing.assert_frame_equal(stats["parquet"], stats["csv"], check_exact=True)
+    assert len(scans["csv"].queries) == len(scans["parquet"].queries) + 1  # the checking pass
+    converted = frame["converted"].astype(float)
+    for name, broken in {
+        "missing revenue": frame.assign(revenue=frame["revenue"].where(frame.index != 5)),
+        "NaN revenue": frame.assign(revenue=frame["revenue"].where(frame.index != 5, np.nan)),
+        "converted 2": frame.assign(converted=converted.where(frame.index != 8, 2.0)),
+        "converted -1": frame.assign(converted=converted.where(frame.index != 8, -1.0)),
+        "no arm": frame.assign(arm=frame["arm"].where(frame.index != 3)),
+    }.items():
+        messages = set()
+        with pytest.raises(DataError) as caught:
+            aggregate_events(broken, revenue="revenue", segment="segment")
+        messages.add(str(caught.value).split(" (")[0])
+        path = tmp_path / "broken.parquet"
+        broken.to_parquet(path)
+        with pytest.raises(DataError) as caught:
+            event_statistics(open_scan(Location(path=str(path))), revenue="revenue", segment="segment")
+        messages.add(str(caught.value).split(" (")[0])
+        assert len(messages) == 1, (name, messages)

@@ -62,8 +62,8 @@ def unit_period_sums(
     raw_periods = _distinct(scan, time)
     keys = order_key(pd.Series(raw_periods), column=time, time_format=time_format).to_numpy()
     ordered, first, position = np.unique(keys, return_index=True, return_inverse=True)
-    total = exact_sum(rows)
-    exprs = {name: total(_expr(t, col), largest).cast("float64") for name, col in values.items()}
+    total = exact_sum(rows, scan.location.engine_name)
+    exprs = {name: total(_expr(t, col), largest) for name, col in values.items()}
     cells = t.group_by(_u=t[unit], _t=t[time]).agg(_n=t.count(), **exprs)
     shape = (len(units), len(ordered))
     sums = {name: np.zeros(shape) for name in values}

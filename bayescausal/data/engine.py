@@ -72,6 +72,11 @@ class Scan:
     queries: list[str] = field(default_factory=list)
     seconds: float = 0.0
     rows: int = 0  # rows scanned, as the checks counted them (0 until a family's query has run)
+    opened: ir.Table | None = None  # the table as opened: footers describe it, not a filtered or renamed one
+
+    def __post_init__(self):
+        if self.opened is None:
+            self.opened = self.table
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -138,24 +143,26 @@ def _record_batches(expr: ir.Table, size: int):
     return expr.to_pyarrow_batches(chunk_size=size)
 
 
-def exact_sum(rows: int):
+def exact_sum(rows: int, engine: str = "duckdb"):
     """Sums that are exact, so the same on every engine, on every run, whatever order the rows are added in
-    (float sums in a parallel GROUP BY are not). Each value is fixed to a number of decimal places and summed
-    as a 38-digit decimal: at most 15 significant digits for values up to `bound`, leaving room for `rows`."""
-    return lambda value, bound: _fixed(value, rows, bound)
+    (float sums in a parallel GROUP BY are not). Each value is fixed to a number of decimal places (at most 15
+    significant digits for values up to `bound`, leaving room for `rows`) and summed as an integer count of
+    10^-scale units; the sum comes back as the double nearest to it (one correctly rounded conversion)."""
+    return lambda value, bound: _fixed(value, rows, bound, engine)
 
 
-def _fixed(value, rows: int, bound: float):
-    """Rounded to `scale` decimals by IEEE arithmetic (x * 10^s + 0.5, floored, / 10^s: correctly rounded on every
-    engine) before the cast: a double whose shortest text ends in a 5 just past the scale (32.4932580504985) is
-    cast up by one engine and down by another, which reads its exact binary expansion (...0498496...)."""
+def _fixed(value, rows: int, bound: float, engine: str):
+    """Units by IEEE arithmetic (x * 10^s + 0.5, floored: the same on every engine; a decimal CAST of a double
+    whose text ends in a 5 just past the scale goes up on one engine and down on another), summed as integers
+    (DuckDB adds BIGINTs into a 128-bit sum, 3x faster than decimals; Spark's BIGINT sum would wrap, so it adds
+    38-digit decimals), then rescaled by text: 'k' + 'e-s' parsed as a double is correctly rounded everywhere."""
     digits = int(np.floor(np.log10(max(bound, 1.0)))) + 1
     scale = min(MAX_SCALE, SIGNIFICANT - digits, DECIMAL_DIGITS - digits - len(str(max(rows, 1))))
     if scale < 2:  # values too large for fixed point (the boundary check stops far larger ones): float sums
         return value.sum()
-    units = 10.0**scale
-    rounded = (value * units + 0.5).floor() / units  # the double nearest k / 10^s: no engine can round it two ways
-    return rounded.cast(f"decimal({DECIMAL_DIGITS}, {scale})").sum()
+    units = (value * 10.0**scale + 0.5).floor()
+    total = units.sum() if engine == "duckdb" else units.cast(f"decimal({DECIMAL_DIGITS}, 0)").sum()
+    return (total.cast("string") + f"e-{scale}").cast("float64")
 
 
 def open_scan(location: Location, *, progress: Progress = quiet) -> Scan:

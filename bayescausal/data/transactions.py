@@ -91,7 +91,7 @@ def coupon_discounts(lines: pd.DataFrame | Scan, recipients, products, start: in
         return float(lines.loc[used, "coupon_disc"].abs().sum())
     t = lines.table
     window = t.filter(t.product_id.isin([int(p) for p in products]) & t.week.between(start, end))
-    total = exact_sum(10**9)
+    total = exact_sum(10**9, lines.location.engine_name)
     per_household = lines.fetch(
         window.group_by("household_id").agg(discount=total(window.coupon_disc.cast("float64").abs(), MONEY_BOUND)),
         "summing coupon discounts",
