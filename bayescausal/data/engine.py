@@ -13,7 +13,9 @@ file with `table`, or `url` + `table` for any engine (`[data] engine`, `url`, `t
 
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -89,7 +91,8 @@ class Scan:
         self.queries.append(str(ibis.to_sql(expr)))
         self.progress(f"{what}: querying {self.location.engine_name}")
         t0 = time.perf_counter()
-        out = expr.to_pandas()
+        with _heartbeat(expr, what, self.progress):
+            out = expr.to_pandas()
         self.seconds += time.perf_counter() - t0
         return out
 
@@ -131,6 +134,34 @@ class Scan:
         return Source(
             self.location.describe(), fingerprint, rows, engine=self.location.engine_name, queries=tuple(self.queries)
         )
+
+
+HEARTBEAT_SECONDS = 5.0
+
+
+@contextmanager
+def _heartbeat(expr: ir.Table, what: str, progress: Progress):
+    """While a long query runs, say so every few seconds, with DuckDB's own estimate of how far it has got."""
+    if progress is quiet:
+        yield
+        return
+    done, t0 = threading.Event(), time.perf_counter()
+    backend = expr._find_backend()
+    share = getattr(getattr(backend, "con", None), "query_progress", None) if backend.name == "duckdb" else None
+
+    def beat():
+        while not done.wait(HEARTBEAT_SECONDS):
+            percent = share() if share else -1
+            known = f", {percent:.0f}% scanned" if percent is not None and percent >= 0 else ""
+            progress(f"{what}: {time.perf_counter() - t0:.0f} s{known}")
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def _record_batches(expr: ir.Table, size: int):
