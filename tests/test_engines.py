@@ -212,12 +212,16 @@ def _weekly_reference(lines: pd.DataFrame) -> pd.DataFrame:
     return frame[gmv.notna()].groupby(["date", "subcategory"])["gmv"].sum()
 
 
-def test_order_lines_become_the_same_weekly_totals_on_every_engine(tmp_path):
+@pytest.mark.parametrize("rows, suffix", [(300_000, "csv"), (2_000_000, "parquet")])
+def test_order_lines_become_the_same_weekly_totals_on_every_engine(tmp_path, rows, suffix):
     from bayescausal.data.weekly import _order_weeks
 
-    lines = _order_lines(300_000)
-    path = tmp_path / "ConsumerElectronics.csv"
-    lines.to_csv(path, index=False)
+    lines = _order_lines(rows)
+    path = tmp_path / f"ConsumerElectronics.{suffix}"
+    if suffix == "csv":
+        lines.to_csv(path, index=False)
+    else:
+        lines.astype({"gmv": str}).to_parquet(path, row_group_size=500_000)  # GMV as the export's text
     weekly = {}
     for engine in ENGINES:
         _needs(engine)
