@@ -55,8 +55,8 @@ def event_statistics(
     t = scan.table
     total, squared = exact_sum(rows, scan.location.engine_name), largest * largest
     keys = (
-        {"arm": t[arm]}
-        | ({"segment": t[segment]} if segment else {})
+        {"arm": _label(t, arm)}
+        | ({"segment": _label(t, segment)} if segment else {})
         | ({"day": _day(t, timestamp)} if timestamp else {})
     )
     conv = t[converted].cast("float64")
@@ -77,6 +77,12 @@ def event_statistics(
         _check_events(scan, *given)
     cells = cells.drop(columns=list(counts))
     return _to_grid(cells, list(keys), _arm_order(scan, arm), cumulative=bool(timestamp))
+
+
+def _label(t, column: str):
+    """Text labels stripped in the engine, as `labels` strips them: "A " and "A" are one cell of exact sums
+    there, not two cells whose rounded sums would be added again here."""
+    return t[column].strip() if t.schema()[column].is_string() else t[column]
 
 
 def _day(t, timestamp: str):
@@ -128,7 +134,7 @@ def _to_grid(cells: pd.DataFrame, keys: list[str], arms: list, *, cumulative: bo
         grid[key] = (codes, names)
         sizes.append(len(names))
     flat = np.ravel_multi_index([c for c, _ in grid.values()], sizes)
-    summed = cells.drop(columns=keys).groupby(flat).sum()  # exact: decimals and integers (labels merged)
+    summed = cells.drop(columns=keys).groupby(flat).sum()  # labels the engine could not merge (rare)
     if summed.isna().any().any():
         raise DataError(f"{EVENTS}: a sum overflowed in the engine; rescale the metric columns (e.g. to thousands)")
     stats = {}
