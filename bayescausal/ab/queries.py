@@ -4,7 +4,6 @@ checks run as counting queries with the same messages. 100M event rows never ent
 
 from __future__ import annotations
 
-import ibis
 import numpy as np
 import pandas as pd
 
@@ -159,7 +158,7 @@ def _check_events(scan: Scan, arm, converted, revenue, segment, timestamp, metri
     numeric = [c for c in (converted, revenue, *metrics) if c]
     flags |= {
         "rows": t.count(),
-        "largest": ibis.greatest(1.0, *(t[c].cast("float64").abs().max() for c in numeric)),
+        "largest": q.largest(t, numeric),
     }
     if revenue:
         flags["refunds"] = (t[revenue].cast("float64") < 0).cast("int64").sum()

@@ -41,25 +41,29 @@ def unit_period_sums(
     what: str,
     hint: str,
     time_format: str | None = None,
+    where=None,
+    units: np.ndarray | None = None,
 ) -> Cells:
     """`values`: name -> a column name, or a function of the table giving a numeric expression (already
-    checked by the caller); every named column is checked in the engine (present, numeric, finite)."""
-    t = scan.table
+    checked by the caller); every named column is checked in the engine (present, numeric, finite).
+    `where`: a predicate on the table, for the rows to sum; `units`: the sorted units of the grid, when the
+    caller knows more than the summed rows show (households with no line in the rows kept)."""
+    t = scan.table if where is None else scan.table.filter(where)
     columns = [c for c in values.values() if isinstance(c, str)]
     v.require_columns(scan, [unit, time, *columns], what=what, hint=hint)
     q.require_numeric(scan, columns, what=what)
     rules = [q.finite(c, scan) for c in columns] + [q.representable(c) for c in columns]
-    flags = {"rows": t.count(), "largest": _largest(t, columns)} | {
+    flags = {"rows": t.count(), "largest": q.largest(t, columns)} | {
         f"missing_{col}": t[col].isnull().cast("int64").sum() for col in (unit, time)
     }
-    found = q.enforce(scan, rules, what=what, keys=[unit, time], also=flags)
+    found = q.enforce(scan, rules, what=what, keys=[unit, time], also=flags, table=t)
     for col in (unit, time):
         if n := int(found[f"missing_{col}"] or 0):
             raise DataError(f"{what}: column '{col}' has missing values ({n} rows). Fill or drop them.")
     rows, largest = int(found["rows"]), float(found["largest"] or 1.0)
     scan.rows = rows
-    units = _distinct(scan, unit)
-    raw_periods = _distinct(scan, time)
+    units = _distinct(scan, t, unit) if units is None else units
+    raw_periods = _distinct(scan, t, time)
     keys = order_key(pd.Series(raw_periods), column=time, time_format=time_format).to_numpy()
     ordered, first, position = np.unique(keys, return_index=True, return_inverse=True)
     total = exact_sum(rows, scan.location.engine_name)
@@ -92,13 +96,6 @@ def _expr(t, col):
     return t[col].cast("float64") if isinstance(col, str) else col(t)
 
 
-def _largest(t, columns: list[str]):
-    import ibis
-
-    return ibis.greatest(1.0, *(t[c].cast("float64").abs().max() for c in columns)) if columns else ibis.literal(1.0)
-
-
-def _distinct(scan: Scan, col: str) -> np.ndarray:
+def _distinct(scan: Scan, t, col: str) -> np.ndarray:
     """Sorted here, not in the engine: numpy's order is the one `searchsorted` needs, whatever the collation."""
-    t = scan.table
     return np.unique(scan.column(t.select(col).distinct(), col, f"listing the distinct {col} values"))

@@ -84,35 +84,38 @@ class Scan:
     def columns(self) -> tuple[str, ...]:
         return tuple(self.table.columns)
 
-    def fetch(self, expr: ir.Table, what: str) -> pd.DataFrame:
-        """Run one query in the engine and bring back its (small) result."""
+    def _start(self, expr: ir.Table, what: str) -> None:
+        """Every query's SQL is recorded for provenance and said as it starts."""
         import ibis
 
         self.queries.append(str(ibis.to_sql(expr)))
         self.progress(f"{what}: querying {self.location.engine_name}")
+
+    @contextmanager
+    def _query(self, expr: ir.Table, what: str):
+        """A query that returns at once: timed, with a heartbeat while it runs."""
+        self._start(expr, what)
         t0 = time.perf_counter()
-        with _heartbeat(expr, what, self.progress):
-            out = expr.to_pandas()
-        self.seconds += time.perf_counter() - t0
-        return out
+        try:
+            with _heartbeat(expr, what, self.progress):
+                yield
+        finally:
+            self.seconds += time.perf_counter() - t0
+
+    def fetch(self, expr: ir.Table, what: str) -> pd.DataFrame:
+        """Run one query in the engine and bring back its (small) result."""
+        with self._query(expr, what):
+            return expr.to_pandas()
 
     def column(self, expr: ir.Table, name: str, what: str) -> np.ndarray:
         """One column of a query's result as an array (no pandas objects: a million ids stay compact)."""
-        import ibis
-
-        self.queries.append(str(ibis.to_sql(expr)))
-        self.progress(f"{what}: querying {self.location.engine_name}")
-        t0 = time.perf_counter()
-        out = expr.to_pyarrow()[name].to_numpy()
-        self.seconds += time.perf_counter() - t0
-        return out
+        with self._query(expr, what):
+            return expr.to_pyarrow()[name].to_numpy()
 
     def batches(self, expr: ir.Table, what: str, *, size: int = 4_000_000):
-        """A query's result streamed as dicts of arrays, `size` rows at a time, with progress per batch."""
-        import ibis
-
-        self.queries.append(str(ibis.to_sql(expr)))
-        self.progress(f"{what}: querying {self.location.engine_name}")
+        """A query's result streamed as dicts of arrays, `size` rows at a time, with progress per batch; only the
+        engine's time is counted, not the caller's between batches."""
+        self._start(expr, what)
         t0, done = time.perf_counter(), 0
         for batch in _record_batches(expr, size):
             done += batch.num_rows

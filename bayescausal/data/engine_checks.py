@@ -66,24 +66,41 @@ def counts(col: str, scan: Scan) -> list[Rule]:
     return [finite(col, scan), nonnegative(col), whole]
 
 
-def enforce(scan: Scan, rules: list[Rule], *, what: str, keys: list[str], also: dict | None = None) -> dict:
-    """Count every rule's offending rows in one pass over the table; raise the first rule that any row breaks,
-    with example rows named by `keys` (or, for whole-number checks, the offending values). `also`: further
-    aggregates computed in the same pass, returned."""
-    t = scan.table
+def largest(t: ir.Table, columns) -> ir.FloatingScalar:
+    """The largest |value| over `columns`, at least 1: the bound that fixes an exact sum's scale
+    (bayescausal.data.engine.exact_sum)."""
+    import ibis
+
+    return ibis.greatest(1.0, *(t[c].cast("float64").abs().max() for c in columns)) if columns else ibis.literal(1.0)
+
+
+def enforce(
+    scan: Scan,
+    rules: list[Rule],
+    *,
+    what: str,
+    keys: list[str],
+    also: dict | None = None,
+    table: ir.Table | None = None,
+) -> dict:
+    """Count every rule's offending rows in one pass over the table (the scan's, or `table`: some of its rows);
+    raise the first rule that any row breaks, with example rows named by `keys` (or, for whole-number checks,
+    the offending values). `also`: further aggregates computed in the same pass, returned."""
+    t = scan.table if table is None else table
     sums = {rule.name: rule.bad(t).fill_null(False).cast("int64").sum() for rule in rules}
     found = scan.one_row(t.agg(**sums, **(also or {})), "checking the rows")
     for rule in rules:
         n = int(found[rule.name] or 0)
         if n:
             shown = [rule.col] if rule.kind == "integer" else keys
-            raise problem(rule.kind, what=what, col=rule.col, n=n, where=examples(scan, rule.bad, shown), **rule.fields)
+            where = examples(scan, rule.bad, shown, table=t)
+            raise problem(rule.kind, what=what, col=rule.col, n=n, where=where, **rule.fields)
     return {k: found[k] for k in also or {}}
 
 
-def examples(scan: Scan, bad: Predicate, keys: list[str], limit: int = 3) -> str:
+def examples(scan: Scan, bad: Predicate, keys: list[str], limit: int = 3, table: ir.Table | None = None) -> str:
     """The first few offending rows in key order, as 'e.g. arm='B', day=3; ...'."""
-    t = scan.table
+    t = scan.table if table is None else table
     offending = t.filter(bad(t).fill_null(False)).select(*keys).distinct()
     rows = scan.fetch(offending.order_by(keys).limit(limit), "examples")
     shown = "; ".join(", ".join(f"{k}={_plain(v)!r}" for k, v in row.items()) for row in rows.to_dict("records"))

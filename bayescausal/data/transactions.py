@@ -59,23 +59,27 @@ def _spend_in_engine(scan: Scan, products, last_week: int | None):
     missing = [c for c in NEEDED if c not in scan.columns]
     if missing:
         raise DataError(f"{WHAT}: missing column(s) {missing}; {HINT}.")
-    span = scan.one_row(t.agg(first=t.week.min(), last=t.week.max(), households=t.household_id.nunique()), "weeks")
+    span = scan.one_row(t.agg(first=t.week.min(), last=t.week.max()), "weeks")
     first, last = int(span["first"]), int(span["last"] if last_week is None else last_week)
     kept = t.week <= last
     if products is not None:
         kept &= t.product_id.isin([int(p) for p in products])
-    part = Scan(t.filter(kept), scan.location, scan.progress, scan.queries)
-    cells = unit_period_sums(
-        part, unit="household_id", time="week", values={"spend": "sales_value"}, what=WHAT, hint=HINT
-    )
-    scan.seconds, scan.rows = scan.seconds + part.seconds, part.rows
-    weeks = np.arange(first, last + 1)
-    if len(cells.units) == int(span["households"]) and np.array_equal(cells.periods, weeks):
-        return cells.units, weeks, cells.sums["spend"]  # every household and week has a line: the panel as summed
     households = np.unique(scan.column(t.select("household_id").distinct(), "household_id", "listing households"))
-    y = np.zeros((len(households), len(weeks)))
-    rows, cols = np.searchsorted(households, cells.units), np.asarray(cells.periods, dtype=np.int64) - first
-    y[np.ix_(rows, cols)] = cells.sums["spend"]
+    cells = unit_period_sums(
+        scan,
+        unit="household_id",
+        time="week",
+        values={"spend": "sales_value"},
+        what=WHAT,
+        hint=HINT,
+        where=kept,
+        units=households,  # every household in the lines, those with no line kept too
+    )
+    weeks = np.arange(first, last + 1)
+    if np.array_equal(cells.periods, weeks):
+        return households, weeks, cells.sums["spend"]
+    y = np.zeros((len(households), len(weeks)))  # weeks without a single line: zero spend
+    y[:, np.asarray(cells.periods, dtype=np.int64) - first] = cells.sums["spend"]
     return households, weeks, y
 
 
