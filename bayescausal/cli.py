@@ -41,7 +41,12 @@ def _stage(message: str) -> None:
 
 def _add_output(p: argparse.ArgumentParser, *, samples: bool = True) -> None:
     g = p.add_argument_group("output")
-    g.add_argument("--out", metavar="DIR", help="report folder (index.html, report.md, summary.json, posterior.nc)")
+    g.add_argument(
+        "--out",
+        metavar="DIR",
+        help="report folder (index.html, report.md, summary.json, posterior.nc); default reports/NAME, or, when an "
+        "earlier run's report is there, a new folder beside it named for today (the earlier one is kept)",
+    )
     g.add_argument("--json", action="store_true", help="print the summary JSON to stdout and nothing else")
     g.add_argument(
         "--force",
@@ -139,7 +144,7 @@ def _emit(result, args, *, spec_text: str | None = None, default_out: str, looks
     from bayescausal.report.writer import summary_json
 
     if not args.no_report:
-        out = Path(args.out or default_out)
+        out = Path(args.out) if args.out else _unused(Path(default_out), keep=looks or args.force)
         write = write_look if looks else write_report
         _stage(f"writing {'a new look under' if looks else 'report to'} {out}")
         out = write(result, out, force=args.force, spec_text=spec_text, protect=getattr(args, "protect", ())) or out
@@ -150,6 +155,19 @@ def _emit(result, args, *, spec_text: str | None = None, default_out: str, looks
         print(result.summary())
         if "report" in result.inputs:
             print(f"\nReport: {Path(result.inputs['report']) / 'index.html'}")
+
+
+def _unused(default: Path, *, keep: bool) -> Path:
+    """The default report folder, or, when an earlier run left it there, a new one beside it named for today
+    (numbered after the first): a scheduled run neither fails nor replaces yesterday's report. A folder named
+    with --out is the user's choice, and is refused or replaced (--force) as they say."""
+    if keep or not default.exists():
+        return default
+    stem = f"{default.name}-{time.strftime('%Y-%m-%d')}"
+    candidates = (default.with_name(stem if k == 1 else f"{stem}-{k}") for k in range(1, 10_000))
+    fresh = next(c for c in candidates if not c.exists())
+    _stage(f"{default} holds an earlier run's report (kept): writing this one to {fresh}")
+    return fresh
 
 
 def _show_sampler_progress(args) -> bool:

@@ -110,6 +110,26 @@ def test_existing_report_needs_force(capsys, ab_csv, tmp_path):
     assert main(["ab", "analyze", str(ab_csv), "--out", str(out), "--force"]) == 0
 
 
+def test_a_scheduled_run_keeps_yesterdays_default_report_and_writes_beside_it(capsys, ab_csv, tmp_path, monkeypatch):
+    """No --out: the second run neither fails nor replaces the first report; it writes a dated folder beside it."""
+    import time
+
+    monkeypatch.chdir(tmp_path)
+    argv = ["ab", "analyze", str(ab_csv), "--segments", "none", "--json"]
+    first_code, first = run_json(capsys, argv)
+    before = (tmp_path / first["inputs"]["report"] / "summary.json").read_text()
+    codes, reports = [], []
+    for _ in range(2):
+        code, again = run_json(capsys, argv)
+        codes.append(code)
+        reports.append(again["inputs"]["report"])
+    today = time.strftime("%Y-%m-%d")
+    assert first_code == 0 and codes == [0, 0]
+    assert reports == [f"{first['inputs']['report']}-{today}", f"{first['inputs']['report']}-{today}-2"]
+    assert (tmp_path / first["inputs"]["report"] / "summary.json").read_text() == before  # kept as it was
+    assert all((tmp_path / r / "index.html").exists() for r in reports)
+
+
 def test_check_exit_codes(capsys, tmp_path):
     rows = []
     for day in range(1, 11):
