@@ -21,6 +21,7 @@ from bayescausal.bcf.backends import CateFit, ForestSettings, fit_pymc, fit_stoc
 from bayescausal.bcf.data import BCFData, prepare, propensity_scores, require_arms
 from bayescausal.bcf.interpret import summary_tree
 from bayescausal.bcf.options import BCFOptions
+from bayescausal.bcf.outcomes import outcome_model
 from bayescausal.bcf.scoring import encode_like, score_table
 from bayescausal.diagnostics import ppc_flagged, ppc_pvalues
 from bayescausal.errors import DataError, SpecError
@@ -33,13 +34,11 @@ def _fit(data: BCFData, pi: np.ndarray, opt: BCFOptions, forest: ForestSettings,
     """Run the chosen backend; `holdout` is (BCFData, pi) and `scored` (X, pi) of new customers, both predicted
     alongside (stochtree only). The scored rows' draws come back in `fit.new["scored"]`."""
     if opt.backend == "stochtree":
-        if opt.likelihood not in ("auto", "gaussian", "probit"):
-            raise SpecError(f"likelihood '{opt.likelihood}' needs backend = 'pymc' (stochtree: gaussian or probit)")
-        binary = data.binary_outcome if opt.likelihood == "auto" else opt.likelihood == "probit"
         blocks = ([(holdout[0].X, holdout[1])] if holdout else []) + ([scored] if scored is not None else [])
         x_new = np.vstack([b[0] for b in blocks]) if blocks else None
         pi_new = np.concatenate([b[1] for b in blocks]) if blocks else None
-        fit = fit_stochtree(data.X, data.z, data.y, pi, forest, binary=binary, X_new=x_new, pi_new=pi_new)
+        kind = outcome_model(data.y, data.z, opt.likelihood)
+        fit = fit_stochtree(data.X, data.z, data.y, pi, forest, kind=kind, X_new=x_new, pi_new=pi_new)
         if scored is not None:
             split = len(x_new) - len(scored[0])
             fit.new["scored"] = fit.new["tau"][..., split:]
@@ -546,14 +545,14 @@ def _ppc_check(y: np.ndarray, fit: CateFit) -> Check:
         if not flagged
         else "extreme under the model: "
         + ", ".join(f"{k} (p = {pvals[k]:.3f})" for k in flagged)
-        + "; for zero-inflated spend use likelihood = 'hurdle' (backend pymc)"
+        + ("; for zero-inflated spend use likelihood = 'hurdle'" if fit.kind != "hurdle" else "")
     )
     return Check(
         "posterior predictive check",
         not flagged,
         detail,
         {"p_values": pvals},
-        next_step="for zero-inflated spend, refit with likelihood = 'hurdle' (backend pymc)",
+        next_step="refit with likelihood = 'hurdle' (zero-inflated spend) or 'student-t' (backend pymc, heavy tails)",
     )
 
 
@@ -563,7 +562,8 @@ def _placebo(data: BCFData, pi: np.ndarray, opt: BCFOptions, ate) -> Check:
     rng = np.random.default_rng(opt.forest.seed + 1)
     fake = replace(data, z=rng.permutation(data.z))
     forest = replace(opt.forest, draws=max(50, opt.forest.draws // 2), chains=min(opt.forest.chains, 2))
-    fit = _fit(fake, pi if opt.randomised else np.full(data.n, data.z.mean()), opt, forest)
+    fake_pi = pi if opt.randomised else np.full(data.n, data.z.mean())
+    fit = _fit(fake, fake_pi, opt, forest)
     ate_p = from_draws(fit.tau.mean(-1), method="mcmc", hdi_prob=opt.hdi_prob)
     p = float(ate_p.prob_positive)
     ok = 0.005 <= p <= 0.995  # a two-sided 1% check: fails about 1 run in 100 when nothing is wrong

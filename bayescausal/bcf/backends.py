@@ -1,9 +1,10 @@
 """Two ways to draw the BCF posterior, one output: CATE draws shaped (chain, draw, unit) on the outcome scale.
 
-* `stochtree` (default): the C++ BCF sampler with grow-from-root warm-start sweeps. Chains run in
-  separate processes (one per core), each from its own warm start, so R-hat compares independent starts.
+* `stochtree` (default): the C++ BCF sampler with grow-from-root warm-start sweeps, Gaussian, probit or
+  the two-part hurdle (bcf/forests.py). Chains run in separate processes (one per core), each from its
+  own warm start, so R-hat compares independent starts.
 * `pymc`: two `pymc_bart.BART` forests in a PyMC model, for likelihoods no peer offers (Student-t noise,
-  a two-part hurdle model of spend). As of pymc-bart 0.13 the classic effect-forest prior (alpha=0.25,
+  and its own two-part hurdle of spend). As of pymc-bart 0.13 the classic effect-forest prior (alpha=0.25,
   beta=3) makes its Rust sampler panic, so the effect forest is regularised by having few trees (default
   50 against 200 for the prognostic forest), and the effect is the forest alone, tau(x) = f_tau(x).
   This backend reports in-sample CATEs only. New rows would need `sample_posterior_predictive(...,
@@ -56,7 +57,7 @@ class ForestSettings:
 
 @dataclass
 class CateFit:
-    tau: np.ndarray  # (chain, draw, n) CATE on the outcome scale
+    tau: np.ndarray  # (chain, draw, n) CATE on the outcome scale; (chain, draw, n, offer) with several offers
     m0: np.ndarray  # (n,) posterior mean of E[y | x, z=0]
     m1: np.ndarray  # (n,) posterior mean of E[y | x, z=1]
     sigma: np.ndarray | None  # (chain, draw) residual sd (None for binary outcomes)
@@ -65,6 +66,8 @@ class CateFit:
     seconds: float
     new: dict[str, np.ndarray] = field(default_factory=dict)  # tau (chain, draw, m), m0, m1 on new rows
     sampled: xr.DataTree | None = None  # raw PyMC trace (trace/rank plots)
+    arm_means: np.ndarray | None = None  # (arm, n) posterior means of E[y | x, arm], arm 0 the control
+    kind: str = "gaussian"  # the outcome model: gaussian, probit, hurdle (stochtree); student-t, bernoulli (pymc)
 
     @property
     def chains(self) -> int:
@@ -86,55 +89,22 @@ def observed_stats(y: np.ndarray) -> dict[str, float]:
 
 def _stochtree_chain(job: dict) -> dict:
     """One chain in its own process: GFR warm start, MCMC, then predictions (arrays only cross back)."""
-    from stochtree import BCFModel, OutcomeModel
+    from bayescausal.bcf.forests import fit_chain, replicate
 
-    s: ForestSettings = job["settings"]
-    X, z, y, pi = job["X"], job["z"], job["y"], job["pi"]
-    general = {
-        "num_chains": 1,
-        "random_seed": job["seed"],
-        "keep_every": s.thin,
-        "num_threads": 1,
-        "adaptive_coding": True,
+    chain = fit_chain(job)
+    n = len(job["y"])
+    X_all = job["X"] if job["X_new"] is None else np.vstack([job["X"], job["X_new"]])
+    pi_all = job["pi"] if job["X_new"] is None else np.concatenate([job["pi"], job["pi_new"]])
+    draws = chain.arm_means(X_all, pi_all)
+    effects = (draws["mean"][1:] - draws["mean"][:1]).transpose(1, 2, 0).astype(np.float32)  # (draw, row, offer)
+    train = {k: v[:, :, :n] for k, v in draws.items()}
+    y_rep = replicate(chain, train, job["z"].astype(int), np.random.default_rng(job["seed"]))
+    return {
+        "effects": effects,
+        "arm_means": draws["mean"].mean(1),  # (arm, row)
+        "sigma": chain.sigma(),
+        "ppc": replicated_stats(y_rep.astype(float)),
     }
-    if job["binary"]:
-        general["outcome_model"] = OutcomeModel(outcome="binary", link="probit")
-    model = BCFModel()
-    model.sample(
-        X,
-        z,
-        y,
-        propensity_train=pi,
-        num_gfr=s.gfr,
-        num_burnin=s.burnin * s.thin,
-        num_mcmc=s.draws * s.thin,
-        general_params=general,
-        prognostic_forest_params={"num_trees": s.prognostic_trees},
-        treatment_effect_forest_params={"num_trees": s.effect_trees},
-    )
-    scale = "probability" if job["binary"] else "linear"
-
-    def surfaces(Xp, pip):
-        ones, zeros = np.ones(len(Xp)), np.zeros(len(Xp))
-        y1 = model.predict(Xp, ones, pip, type="posterior", terms="y_hat", scale=scale)
-        y0 = model.predict(Xp, zeros, pip, type="posterior", terms="y_hat", scale=scale)
-        return (y1 - y0).T.astype(np.float32), y0.mean(1), y1.mean(1), y0, y1
-
-    tau, m0, m1, y0, y1 = surfaces(X, pi)
-    rng = np.random.default_rng(job["seed"])
-    mean_obs = np.where(z[:, None] == 1, y1, y0).T  # (draws, n)
-    out = {"tau": tau, "m0": m0, "m1": m1}
-    if job["binary"]:
-        out["sigma"] = None
-        y_rep = rng.random(mean_obs.shape) < mean_obs
-    else:
-        sigma = np.sqrt(np.asarray(model.global_var_samples, dtype=float))
-        out["sigma"] = sigma
-        y_rep = mean_obs + rng.normal(size=mean_obs.shape) * sigma[:, None]
-    out["ppc"] = replicated_stats(y_rep.astype(float))
-    if job["X_new"] is not None:
-        out["tau_new"], out["m0_new"], out["m1_new"] = surfaces(job["X_new"], job["pi_new"])[:3]
-    return out
 
 
 def fit_stochtree(
@@ -144,50 +114,51 @@ def fit_stochtree(
     pi: np.ndarray,
     settings: ForestSettings,
     *,
-    binary: bool = False,
+    kind: str = "gaussian",
+    offers: int = 1,
     X_new: np.ndarray | None = None,
     pi_new: np.ndarray | None = None,
 ) -> CateFit:
+    """`z`: arm codes (0 control, 1..offers); `pi`: P(treated) per row, or (row, offer) with several offers.
+    `kind`: gaussian, probit or hurdle (see bcf/forests.py)."""
     t0 = time.perf_counter()
     seeds = np.random.SeedSequence(settings.seed).generate_state(settings.chains)
-    jobs = [
-        {
-            "settings": settings,
-            "X": X,
-            "z": z,
-            "y": y,
-            "pi": pi,
-            "X_new": X_new,
-            "pi_new": pi_new,
-            "binary": binary,
-            "seed": int(seed) % 2**31,
-        }
-        for seed in seeds
-    ]
+    base = {"settings": settings, "X": X, "z": z, "y": y, "pi": pi, "X_new": X_new, "pi_new": pi_new}
+    base |= {"kind": kind, "offers": offers}
+    jobs = [base | {"seed": int(seed) % 2**31} for seed in seeds]
     workers = min(settings.workers or os.cpu_count() or 1, settings.chains)
     if workers > 1:
         with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
             chains = list(pool.map(_stochtree_chain, jobs))
     else:
         chains = [_stochtree_chain(job) for job in jobs]
+    return _stochtree_fit(chains, len(y), settings, kind, offers, time.perf_counter() - t0)
 
-    def stack(key):
-        return np.stack([c[key] for c in chains])
 
+STOCHTREE_KINDS = {"gaussian": "Gaussian", "probit": "probit", "hurdle": "two-part: probit purchase x log-normal spend"}
+
+
+def _stochtree_fit(chains: list[dict], n: int, settings: ForestSettings, kind: str, offers: int, seconds: float):
+    effects = np.stack([c["effects"] for c in chains])  # (chain, draw, row, offer)
+    means = np.stack([c["arm_means"] for c in chains]).mean(0)  # (arm, row)
+    if offers == 1:
+        effects = effects[..., 0]
+    ppc = np.stack([c["ppc"] for c in chains])
     new = {}
-    if X_new is not None:
-        new = {"tau": stack("tau_new"), "m0": stack("m0_new").mean(0), "m1": stack("m1_new").mean(0)}
-    ppc = stack("ppc")
+    if effects.shape[2] > n:
+        new = {"tau": effects[:, :, n:], "m0": means[0, n:], "m1": means[1, n:], "arm_means": means[:, n:]}
     return CateFit(
-        tau=stack("tau"),
-        m0=stack("m0").mean(0),
-        m1=stack("m1").mean(0),
-        sigma=None if binary else stack("sigma"),
+        tau=effects[:, :, :n],
+        m0=means[0, :n],
+        m1=means[1, :n],
+        sigma=None if kind == "probit" else np.stack([c["sigma"] for c in chains]),
         ppc={name: ppc[..., k] for k, name in enumerate(PPC_STATS)},
-        method=f"stochtree BCF ({'probit' if binary else 'Gaussian'}), {settings.chains} chains x {settings.draws} "
+        method=f"stochtree BCF ({STOCHTREE_KINDS[kind]}), {settings.chains} chains x {settings.draws} "
         f"draws, each warm-started by {settings.gfr} grow-from-root sweeps",
-        seconds=time.perf_counter() - t0,
+        seconds=seconds,
         new=new,
+        arm_means=means[:, :n],
+        kind=kind,
     )
 
 
@@ -304,6 +275,7 @@ def fit_pymc(
         f"(PGBART for the forests, NUTS for the scalars)",
         seconds=time.perf_counter() - t0,
         sampled=idata,
+        kind=likelihood,
     )
 
 

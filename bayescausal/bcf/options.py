@@ -31,7 +31,9 @@ class BCFOptions:
         "stochtree", "BCF sampler (stochtree: faster and more accurate in benchmarks/bcf.py)"
     )
     likelihood: Literal["auto", "gaussian", "probit", "student-t", "bernoulli", "hurdle"] = option(
-        "auto", "auto: Gaussian, or binary for 0/1 outcomes; student-t, bernoulli and hurdle need backend pymc"
+        "auto",
+        "auto: probit for 0/1 outcomes, the two-part hurdle for spend with >= 10% zeros, else Gaussian "
+        "(bcf/outcomes.py); student-t and bernoulli need backend pymc",
     )
     segments: tuple[str, ...] = option((), "covariates to report the CATE by, comma-separated")
     holdout: float = option(0.0, "share of rows held out for honest gain curves (stochtree)")

@@ -84,3 +84,23 @@ def discount(
             "propensity": pi,
         }
     )
+
+
+def zero_inflated_spend(n: int, *, seed: int = 0) -> pd.DataFrame:
+    """A randomised e-mail with zero-inflated spend and a known revenue CATE: the e-mail raises the chance of a
+    purchase for recent customers (x1) and the basket of big spenders (x2); most customers buy nothing.
+    P(buy) = Phi(-1 + 0.5 x2 + z (0.2 + 0.6 x1)), log spend | buy ~ N(3 + 0.4 x2 + 0.2 z x2, 0.6^2), so
+    tau(x) = E[spend | x, z = 1] - E[spend | x, z = 0] in closed form."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3))
+    z = rng.binomial(1, 0.5, n)
+
+    def mean_spend(arm):
+        buy = ndtr(-1.0 + 0.5 * x[:, 1] + arm * (0.2 + 0.6 * x[:, 0]))
+        return buy, buy * np.exp(3.0 + 0.4 * x[:, 1] + 0.2 * arm * x[:, 1] + 0.6**2 / 2)
+
+    buy, _ = mean_spend(z)
+    log_spend = 3.0 + 0.4 * x[:, 1] + 0.2 * z * x[:, 1] + rng.normal(0, 0.6, n)
+    spend = np.where(rng.random(n) < buy, np.round(np.exp(log_spend), 2), 0.0)
+    frame = pd.DataFrame(x, columns=["x1", "x2", "x3"]).assign(z=z, spend=spend)
+    return frame.assign(tau=mean_spend(1)[1] - mean_spend(0)[1], propensity=0.5)
