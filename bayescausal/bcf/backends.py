@@ -25,6 +25,7 @@ from multiprocessing import get_context
 import numpy as np
 import xarray as xr
 
+from bayescausal.bcf.forests import KINDS, hurdle_replicates
 from bayescausal.errors import SpecError
 from bayescausal.options import option
 from bayescausal.sampling import SamplerSettings, sample
@@ -135,9 +136,6 @@ def fit_stochtree(
     return _stochtree_fit(chains, len(y), settings, kind, offers, time.perf_counter() - t0)
 
 
-STOCHTREE_KINDS = {"gaussian": "Gaussian", "probit": "probit", "hurdle": "two-part: probit purchase x log-normal spend"}
-
-
 def _stochtree_fit(chains: list[dict], n: int, settings: ForestSettings, kind: str, offers: int, seconds: float):
     effects = np.stack([c["effects"] for c in chains])  # (chain, draw, row, offer)
     means = np.stack([c["arm_means"] for c in chains]).mean(0)  # (arm, row)
@@ -153,7 +151,7 @@ def _stochtree_fit(chains: list[dict], n: int, settings: ForestSettings, kind: s
         m1=means[1, :n],
         sigma=None if kind == "probit" else np.stack([c["sigma"] for c in chains]),
         ppc={name: ppc[..., k] for k, name in enumerate(PPC_STATS)},
-        method=f"stochtree BCF ({STOCHTREE_KINDS[kind]}), {settings.chains} chains x {settings.draws} "
+        method=f"stochtree BCF ({KINDS[kind]}), {settings.chains} chains x {settings.draws} "
         f"draws, each warm-started by {settings.gfr} grow-from-root sweeps",
         seconds=seconds,
         new=new,
@@ -280,11 +278,8 @@ def fit_pymc(
 
 
 def _hurdle_replicates(post, z, rng) -> np.ndarray:
-    """Replicate spend from the two-part model: purchase ~ Bernoulli(p), spend | purchase ~ log-normal."""
+    """Replicate spend from the PyMC two-part model at each row's own arm."""
     n = len(z)
     p = np.where(z == 1, post["p1"].values, post["p0"].values).reshape(-1, n)
     mean_revenue = np.where(z == 1, post["y1"].values, post["y0"].values).reshape(-1, n)
-    sigma = post["sigma_log_spend"].values.reshape(-1, 1)
-    log_loc = np.log(np.maximum(mean_revenue / np.maximum(p, 1e-12), 1e-12)) - sigma**2 / 2
-    spend = np.exp(log_loc + sigma * rng.normal(size=p.shape))
-    return np.where(rng.random(p.shape) < p, spend, 0.0)
+    return hurdle_replicates(mean_revenue, p, post["sigma_log_spend"].values.reshape(-1, 1), rng)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-KINDS = ("gaussian", "probit", "hurdle")
+KINDS = {"gaussian": "Gaussian", "probit": "probit", "hurdle": "two-part: probit purchase x log-normal spend"}
 
 
 @dataclass
@@ -133,7 +133,13 @@ def replicate(chain: ChainModels, draws: dict, arm: np.ndarray, rng) -> np.ndarr
     sigma = chain.sigma()[:, None]
     if chain.kind == "gaussian":
         return mean + rng.normal(size=mean.shape) * sigma
-    buy = np.maximum(draws["buy"][arm, :, rows].T, 1e-12)
+    return hurdle_replicates(mean, draws["buy"][arm, :, rows].T, sigma, rng)
+
+
+def hurdle_replicates(mean: np.ndarray, buy: np.ndarray, sigma: np.ndarray, rng) -> np.ndarray:
+    """Spend replicated from a two-part model given its revenue mean, P(buy) and the log-spend sd:
+    purchase ~ Bernoulli(P(buy)), spend | purchase ~ log-normal with that mean (both backends use it)."""
+    buy = np.maximum(buy, 1e-12)
     log_loc = np.log(np.maximum(mean / buy, 1e-300)) - sigma**2 / 2
     spend = np.exp(log_loc + sigma * rng.normal(size=mean.shape))
     return np.where(rng.random(mean.shape) < buy, spend, 0.0)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from bayescausal.bcf.forests import KINDS as STOCHTREE
 from bayescausal.errors import DataError, SpecError
 
 ZERO_SHARE = 0.10  # share of exact zeros from which `auto` fits the two-part model
 MIN_BUYERS = 10  # purchasers per arm the log-spend forest needs
-STOCHTREE = ("gaussian", "probit", "hurdle")
 
 
 def zero_inflated(y: np.ndarray) -> bool:
