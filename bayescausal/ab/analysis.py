@@ -66,6 +66,7 @@ def analyze(data: pd.DataFrame, options: ABOptions | None = None, *, progress=No
     opt = options or ABOptions()
     totals = _order_arms(arm_totals(data), opt.control)
     parts = Parts()
+    parts.notes.extend(data.attrs.get("notes", []))
     conv = _conversion(totals, opt, parts)
     revenue = _revenue(totals, conv, opt, parts) if "revenue" in totals.columns else None
     metric = opt.metric if opt.metric != "auto" else ("revenue" if revenue is not None else "conversion")

@@ -55,6 +55,7 @@ def validate_aggregated(
     if len(arms) < 2:
         raise DataError(f"{WHAT}: only one arm ({_names(arms)}); an A/B test needs at least two arms to compare.")
     v.require_unique(df, keys, what=WHAT)
+    notes: list[str | None] = []
     totals = df.groupby("arm", sort=False)["visitors"].sum()
     empty = totals.index[totals == 0]
     if len(empty):
@@ -64,7 +65,14 @@ def validate_aggregated(
             raise DataError(f"{WHAT}: column 'day' has missing values ({v.rows(df, df['day'].isna())}).")
         df["day"] = order_key(df["day"], column="day")  # dates in any format, in their true order
         _require_cumulative(df)
-    return df.reset_index(drop=True)
+        df, note = _carry_forward(df)
+        notes.append(note)
+    if "segment" in df.columns:
+        df, note = _shared_segments(df)
+        notes.append(note)
+    df = df.reset_index(drop=True)
+    df.attrs["notes"] = [n for n in notes if n]
+    return df
 
 
 def _require_revenue_stats(df: pd.DataFrame) -> None:
@@ -142,6 +150,85 @@ def _require_cumulative(df: pd.DataFrame) -> None:
             f"{WHAT}: daily rows must be cumulative counts (non-decreasing by day within each arm); "
             "found a decrease. Convert daily increments with a cumulative sum."
         )
+
+
+def _carry_forward(df: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """Complete a cumulative daily file: a (segment, arm) cell with no row on a later day had no new data that
+    day, so its last cumulative counts hold. Without this, a cell missing from the last day would lose its
+    whole history. An arm with no row at all on the last day is refused: the decision would rest on a stale
+    count that the export may have cut off."""
+    cells = ["arm"] + (["segment"] if "segment" in df.columns else [])
+    last_day = df["day"].max()
+    absent = sorted(set(df["arm"]) - set(df.loc[df["day"] == last_day, "arm"]))
+    if absent:
+        raise DataError(
+            f"{WHAT}: arm(s) {_names(absent)} have no row on the last day ({_day_text(last_day)}), though other arms "
+            "do; cumulative counts need every arm on every day. Re-export that day, or drop it from the file to "
+            "analyse up to the day before."
+        )
+    days = pd.Index(np.sort(df["day"].unique()), name="day")
+    first = df.groupby(cells, sort=False)["day"].min()
+    grid = pd.DataFrame(
+        [(*((key,) if len(cells) == 1 else key), day) for key, start in first.items() for day in days[days >= start]],
+        columns=[*cells, "day"],
+    )
+    full = grid.merge(df, on=[*cells, "day"], how="left", indicator=True).sort_values([*cells, "day"], kind="stable")
+    filled = full["_merge"] == "left_only"
+    if not filled.any():
+        return df, None
+    statistics = [c for c in df.columns if c not in (*cells, "day")]
+    full[statistics] = full.groupby(cells, sort=False)[statistics].ffill()
+    missing = full.loc[filled, [*cells, "day"]]
+    shown = ", ".join(
+        "(" + ", ".join(str(r[c]) for c in reversed(cells)) + f") on {_day_text(r['day'])}"
+        for _, r in missing.head(3).iterrows()
+    )
+    more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+    note = (
+        f"{len(missing)} ({', '.join(reversed(cells))}) row(s) were missing on later days of the cumulative file and "
+        f"were read as no new data that day (the last cumulative counts carried forward): {shown}{more}"
+    )
+    for column in statistics:
+        full[column] = full[column].astype(df[column].dtype)
+    return full.drop(columns="_merge")[list(df.columns)], note
+
+
+def _shared_segments(df: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
+    """Arms are compared on the segments every arm has. A segment that only some arms reach (an app only the
+    control could open, a country one arm never launched in) would otherwise weigh on those arms' totals alone
+    and bias the comparison by the segments' different rates; and it has no data for a per-segment lift."""
+    latest = df[df["day"] == df["day"].max()] if "day" in df.columns else df
+    visitors = latest.pivot_table(index="segment", columns="arm", values="visitors", aggfunc="sum", fill_value=0)
+    visitors = visitors.reindex(columns=list(dict.fromkeys(df["arm"])), fill_value=0)
+    partial = visitors[(visitors == 0).any(axis=1)]
+    if partial.empty:
+        return df, None
+    if len(partial) == len(visitors):
+        raise DataError(
+            f"{WHAT}: no segment has visitors in every arm ({_segment_arms(partial)}), so no segment compares the "
+            "arms like with like. Check the segment labels, or drop the segment column to compare the arm totals."
+        )
+    kept = df[~df["segment"].isin(partial.index)]
+    note = (
+        f"arms compared on the {len(visitors) - len(partial)} segment(s) every arm has; left out "
+        f"{_segment_arms(partial)}: a segment only some arms have would weigh on those arms alone"
+    )
+    return kept, note
+
+
+def _segment_arms(partial: pd.DataFrame) -> str:
+    """'ios' (only in control: 1,234 visitors), ... for segments that some arms lack."""
+    described = []
+    for segment, row in partial.head(5).iterrows():
+        present = row[row > 0]
+        where = ", ".join(f"{arm}: {int(n):,} visitors" for arm, n in present.items()) or "no visitors"
+        described.append(f"'{segment}' (only in {where})" if len(present) else f"'{segment}' ({where})")
+    more = f" and {len(partial) - 5} more" if len(partial) > 5 else ""
+    return ", ".join(described) + more
+
+
+def _day_text(day) -> str:
+    return day.strftime("%Y-%m-%d") if hasattr(day, "strftime") else str(day)
 
 
 def arm_totals(df: pd.DataFrame) -> pd.DataFrame:

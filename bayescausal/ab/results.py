@@ -68,6 +68,7 @@ def check_result(
         tables={"looks": seq.trajectory.set_index("look")},
         figures=[Figure("P(best) and expected loss by look", partial(plots.trajectory, seq.trajectory, seq.arms))],
         notes=[
+            *daily.attrs.get("notes", []),
             f"threshold of caring at the last look: {seq.epsilon:.3g} (rate units)"
             + (f" = {rule.threshold:g} x the control's rate" if rule.relative else ""),
             f"guards: at least {rule.min_days} days and {rule.min_visitors_per_arm} visitors per arm; "
