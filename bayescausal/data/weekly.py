@@ -42,6 +42,28 @@ class MMMData:
     source: str = ""
     respread: object = None  # callable(spread) -> MMMData, for the sensitivity refit
 
+    @property
+    def regional_spend(self) -> bool:
+        """Each group has spend of its own (regions), rather than every group seeing the same national spend
+        (product groups under national media, as in DT-Mart). This decides what a channel's total spend is."""
+        if self.group is None:
+            return False
+        spread = self.frame.groupby("date")[self.channels].agg(lambda s: s.max() - s.min())
+        return bool((spread.to_numpy() > 1e-9 * (1 + self.frame[self.channels].abs().max().max())).any())
+
+    def spend_by_week(self) -> pd.DataFrame:
+        """The channels' total spend per week (index: date): summed over regions with regional spend, once
+        for national spend that every group shares."""
+        if self.group is None:
+            return self.frame.set_index("date")[self.channels]
+        weekly = self.frame.groupby("date")[self.channels]
+        return weekly.sum() if self.regional_spend else weekly.first()
+
+    def spend_by_group(self) -> pd.DataFrame:
+        """Each group's spend per channel over the whole period (index: group); the weights that turn
+        per-group ROAS into the pooled one."""
+        return self.frame.groupby("group")[self.channels].sum()
+
 
 def _channel_name(raw: str) -> str:
     return "".join(w[:1].upper() + w[1:] for w in raw.strip().split())
@@ -316,18 +338,27 @@ def from_frame(
         if values.isna().any() or not np.isfinite(values).all():
             raise DataError(f"MMM data: column '{col}' has missing or non-numeric values; fill or drop them")
         out[col] = values
-    if (out[channels] < 0).any().any():
-        raise DataError(f"MMM data: negative spend in {list(out[channels].columns[(out[channels] < 0).any()])}")
+    if (negative := (out[channels] < 0).any(axis=1)).any():
+        named = list(out[channels].columns[(out[channels] < 0).any()])
+        raise DataError(
+            f"MMM data: negative spend in {named} at {_rows(out, negative, [date, *([group] if group else [])])}; "
+            "spend must be >= 0 (refunds and credits belong in a control or in the sales)"
+        )
     if zero := [c for c in channels if out[c].sum() == 0]:
         raise DataError(f"channel(s) {zero} have zero spend throughout: no ROAS can be learned; drop them")
     keys = [date, group] if group else [date]
-    if out.duplicated(keys).any():
-        raise DataError(f"MMM data: duplicated rows for the same {' and '.join(keys)}")
+    if (dup := out.duplicated(keys, keep=False)).any():
+        raise DataError(
+            f"MMM data: duplicated rows for the same {' and '.join(keys)}: {_rows(out, dup, keys)}; keep one row "
+            "per key, or sum daily rows into weeks with --to-weeks"
+        )
     notes = []
     if to_weeks:
         out, note = _sum_to_weeks(out, date, group, [target, *channels], controls)
         notes.append(note)
     require_weekly(out[date], date)
+    if group:
+        _require_same_weeks(out, date, group)
     if len(out[date].unique()) < MIN_WEEKS:
         raise DataError(
             f"MMM data: only {out[date].nunique()} weeks; a marketing-mix model needs at least {MIN_WEEKS} (and 52 "
@@ -345,6 +376,34 @@ def from_frame(
 
 
 MIN_WEEKS = 20
+
+
+def _rows(frame: pd.DataFrame, mask, columns: list[str], first: int = 5) -> str:
+    """The first offending rows, by their line in the file (header = line 1) and key values."""
+    index = np.flatnonzero(np.asarray(mask))
+    shown = [f"line {i + 2} (" + ", ".join(f"{c}={frame[c].iloc[i]}" for c in columns) + ")" for i in index[:first]]
+    more = f" and {len(index) - first} more" if len(index) > first else ""
+    return "; ".join(shown) + more
+
+
+def _require_same_weeks(out: pd.DataFrame, date: str, group: str) -> None:
+    """pymc-marketing fits groups on one shared date axis, so a group that starts late or ends early would be
+    read as zero sales and zero spend: refuse before fitting, naming each group's span and the common one."""
+    spans = out.groupby(group)[date].agg(["min", "max", "nunique"])
+    weeks = out[date].nunique()
+    if (spans["nunique"] == weeks).all():
+        return
+    lo, hi = spans["min"].max(), spans["max"].min()
+    short = spans[spans["nunique"] < weeks]
+    named = "; ".join(
+        f"{g}: {r['min']:%Y-%m-%d} to {r['max']:%Y-%m-%d} ({r['nunique']} of {weeks} weeks)"
+        for g, r in short.head(5).iterrows()
+    )
+    keep = f"keep the weeks from {lo:%Y-%m-%d} to {hi:%Y-%m-%d}, which every group has, " if lo <= hi else ""
+    raise DataError(
+        f"MMM data: the groups in '{group}' cover different weeks ({named}); the model fits every group on the same "
+        f"weeks. Fix: {keep}or fit the groups that lack weeks separately"
+    )
 
 
 def _dates(values: pd.Series, column: str, time_format: str | None) -> pd.Series:

@@ -29,18 +29,44 @@ from bayescausal.roi import Business, decide_from_draws, summarise_roi
 
 
 def _draws(da: xr.DataArray) -> xr.DataArray:
-    """Sum any group dimension away and keep (chain, draw, channel)."""
+    """Sum any group dimension away and keep (chain, draw, channel): for contributions, which add up."""
     extra = [d for d in da.dims if d not in ("chain", "draw", "channel")]
     return da.sum(extra) if extra else da
 
 
-def channel_roas(mmm) -> tuple[xr.DataArray, xr.DataArray]:
-    """Posterior ROAS and marginal ROAS per channel over the whole period (pymc-marketing's counterfactuals)."""
+def pooled_ratio(by_group: xr.DataArray, spend: pd.DataFrame, regional: bool) -> xr.DataArray:
+    """One ROAS per channel from per-group ROAS: total contribution over total spend.
+
+    pymc-marketing divides each group's contribution by that group's spend, so contribution_g = roas_g * S_g.
+    With regional spend the channel's total spend is sum_g S_g; with national spend that every group sees,
+    it is S once, and the pooled ROAS is sum_g roas_g. The same weights pool marginal ROAS, since raising every
+    group's spend by the same share raises the total by that share."""
+    weights = xr.DataArray(spend.to_numpy(float), dims=("group", "channel"), coords={"group": spend.index})
+    weights = weights.assign_coords(channel=list(spend.columns)).sel(group=by_group["group"])
+    total = weights.sum("group") if regional else weights.isel(group=0, drop=True)
+    return (by_group * weights).sum("group") / total
+
+
+def group_roas(mmm) -> tuple[xr.DataArray, xr.DataArray]:
+    """Posterior ROAS and marginal ROAS per channel (and per group, when there are groups) over the whole
+    period: each group's contribution over that group's spend (pymc-marketing's counterfactuals)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        roas = mmm.incrementality.contribution_over_spend("all_time")
-        mroas = mmm.incrementality.marginal_contribution_over_spend("all_time")
-    return _draws(roas.squeeze(drop=True)), _draws(mroas.squeeze(drop=True))
+        roas = mmm.incrementality.contribution_over_spend("all_time").squeeze(drop=True)
+        mroas = mmm.incrementality.marginal_contribution_over_spend("all_time").squeeze(drop=True)
+    return roas, mroas
+
+
+def channel_roas(mmm, data: MMMData | None = None) -> tuple[xr.DataArray, xr.DataArray]:
+    """Posterior ROAS and marginal ROAS per channel, pooled over any groups as total contribution over total
+    spend (`data` gives the spend; it is needed only when the model has groups)."""
+    roas, mroas = group_roas(mmm)
+    if "group" not in roas.dims:
+        return roas, mroas
+    if data is None:
+        raise ValueError("pooling ROAS over groups needs the panel's spend: pass data=")
+    spend, regional = data.spend_by_group(), data.regional_spend
+    return pooled_ratio(roas, spend, regional), pooled_ratio(mroas, spend, regional)
 
 
 def response_curves(mmm, multipliers, num_samples: int = 400, seed: int = 0) -> xr.DataArray:
@@ -77,13 +103,14 @@ def _samples(da: xr.DataArray, n: int) -> np.ndarray:
 
 def _plan(mmm, data: MMMData, opt: MMMOptions) -> dict:
     """Optimise next `plan_weeks` of spend under a total-budget constraint and score both plans. With product
-    groups the optimizer may split a channel differently by group; the table shows each channel's average,
-    since national media cannot be bought per product group."""
-    frame = data.frame
-    weekly = frame.groupby("date")[data.channels].first() if data.group else frame.set_index("date")[data.channels]
+    groups the optimizer may split a channel differently by group; with national media that every product
+    group sees, the table shows each channel's average over groups (it cannot be bought per group); with
+    regional spend, each region's cell starts at its own spend and the table shows the channel's total."""
+    weekly = data.spend_by_week()
     current = weekly.mean()
     total = opt.total_budget if opt.total_budget is not None else float(current.sum())
-    current = current * (total / current.sum())
+    scale = total / current.sum()
+    current = current * scale
     start = weekly.index.max() + pd.Timedelta(days=7)
     end = start + pd.Timedelta(days=7 * (opt.plan_weeks - 1))
     low, high = opt.budget_bounds
@@ -91,19 +118,17 @@ def _plan(mmm, data: MMMData, opt: MMMOptions) -> dict:
         warnings.simplefilter("ignore")
         optimizer = mmm.budget_optimizer(start, end)
         cells = optimizer.budgets_to_optimize
-        groups = cells.sizes.get("group", 1)
-        # each group's series saw the full national spend, so every (group, channel) cell starts there
-        cur = xr.DataArray(current.to_numpy(float), dims=["channel"], coords={"channel": list(current.index)})
-        cur = cur.broadcast_like(cells).transpose(*cells.dims)
+        cur = _current_cells(data, current, scale, cells)
         bounds = xr.concat([cur * low, cur * high], dim=pd.Index(["lower", "upper"], name="bound"))
         bounds = bounds.transpose(*cells.dims, "bound")
-        result = optimizer.allocate_budget(total_budget=total * groups, budget_bounds=bounds, x0=cur)
+        result = optimizer.allocate_budget(total_budget=float(cur.sum()), budget_bounds=bounds, x0=cur)
         new = result.budgets
         resp_new = optimizer.evaluate_response_distribution(new)
         resp_cur = optimizer.evaluate_response_distribution(cur)
     gain = np.asarray(resp_new - resp_cur, dtype=float).ravel()
     current_response = float(np.asarray(resp_cur, dtype=float).mean())
-    new_by_channel = new.mean([d for d in new.dims if d != "channel"]) if len(new.dims) > 1 else new
+    across = [d for d in new.dims if d != "channel"]
+    new_by_channel = (new.sum(across) if data.regional_spend else new.mean(across)) if across else new
     table = pd.DataFrame(
         {
             "current per week": current,
@@ -120,6 +145,18 @@ def _plan(mmm, data: MMMData, opt: MMMOptions) -> dict:
         "converged": bool(result.scipy_result.success),
         "window": (start.date(), end.date()),
     }
+
+
+def _current_cells(data: MMMData, current: pd.Series, scale: float, cells: xr.DataArray) -> xr.DataArray:
+    """The optimizer's starting spend per (group, channel) cell, per week: each region's own mean spend with
+    regional spend; the channel's national spend in every cell when every product group sees it."""
+    if data.regional_spend:
+        by_group = data.frame.groupby("group")[data.channels].mean() * scale
+        cur = xr.DataArray(by_group.to_numpy(float), dims=("group", "channel"))
+        cur = cur.assign_coords(group=by_group.index, channel=list(by_group.columns))
+        return cur.sel(group=cells["group"], channel=cells["channel"]).transpose(*cells.dims)
+    cur = xr.DataArray(current.to_numpy(float), dims=["channel"], coords={"channel": list(current.index)})
+    return cur.broadcast_like(cells).transpose(*cells.dims)
 
 
 def _holdout(data: MMMData, opt: MMMOptions) -> dict | None:
@@ -301,7 +338,7 @@ def _plan_lift(plan: dict) -> LiftTest:
 
 def _channel_estimates(mmm, data: MMMData, opt: MMMOptions, parts: Parts):
     """ROAS, marginal ROAS and contribution shares per channel; contributions and response curves."""
-    roas, mroas = channel_roas(mmm)
+    roas, mroas = channel_roas(mmm, data)
     for c in data.channels:
         parts.estimates[f"roas_{c}"] = from_draws(roas.sel(channel=c).transpose("chain", "draw").values)
     for c in data.channels:
@@ -313,12 +350,40 @@ def _channel_estimates(mmm, data: MMMData, opt: MMMOptions, parts: Parts):
         share = shares.sel(channel=c).transpose("chain", "draw").values
         parts.estimates[f"share_{c}"] = from_draws(share, signed=False)
     curves = response_curves(mmm, opt.response_points, seed=opt.sampler.seed)
-    weekly = data.frame.groupby("date")[data.channels].first() if data.group else data.frame[data.channels]
+    weekly = data.spend_by_week()
     parts.tables["ROAS and marginal ROAS by channel"] = _roas_table(parts.estimates, data.channels)
+    if data.group:
+        _group_estimates(mmm, data, parts)
     parts.figure("ROAS posterior by channel", partial(plots.roas_forest, roas, mroas))
     parts.figure("Contributions over time (posterior mean)", partial(plots.contributions_over_time, contrib, data))
     parts.figure("Response curves (94% bands)", partial(plots.response_curves, curves, weekly.sum()))
     return roas, mroas
+
+
+def _group_estimates(mmm, data: MMMData, parts: Parts) -> None:
+    """Each group's own ROAS (its contribution over its own spend), published as `roas_<channel>:<group>`
+    beside the pooled figure, which is total contribution over total spend."""
+    roas, _ = group_roas(mmm)
+    rows = []
+    for g in roas["group"].values:
+        for c in data.channels:
+            est = from_draws(roas.sel(group=g, channel=c).transpose("chain", "draw").values)
+            parts.estimates[f"roas_{c}:{g}"] = est
+            rows.append(
+                {"group": g, "channel": c, "ROAS mean": est.mean, "hdi_low": est.hdi_low, "hdi_high": est.hdi_high}
+            )
+    what = "its own spend" if data.regional_spend else "the national spend every group sees"
+    parts.tables[f"ROAS by {'region' if data.regional_spend else 'group'} (contribution over {what})"] = pd.DataFrame(
+        rows
+    )
+    parts.notes.append(
+        "pooled ROAS = total contribution over total spend: "
+        + (
+            "each region's spend is its own, so the channel's spend is summed over regions"
+            if data.regional_spend
+            else "every group saw the same national spend, so it is counted once"
+        )
+    )
 
 
 def _plan_decision(plan: dict, data: MMMData, opt: MMMOptions, parts: Parts):
@@ -359,7 +424,7 @@ def _model_notes(data: MMMData, opt: MMMOptions, parts: Parts) -> None:
         + (", channel effects partially pooled across groups" if data.group and opt.pooled else "")
         + f"; controls {', '.join(data.controls) or 'none'}"
     ]
-    if data.group:
+    if data.group and not data.regional_spend:
         parts.notes.append(
             "ROAS counts only the sales modelled here (the chosen groups), against the whole national spend of "
             "each channel: a channel that pays back across the full catalogue can look weak on a few groups"
@@ -392,14 +457,14 @@ def _refits(data: MMMData, opt: MMMOptions, roas, parts: Parts, progress) -> Non
     if opt.lift_tests:
         progress("refit without the lift tests to show what calibration changed")
         plain, _, _ = mm.fit(data, opt)
-        before, _ = channel_roas(plain)
+        before, _ = channel_roas(plain, data)
         parts.tables["calibration: ROAS with and without lift tests"] = _calibration_table(before, roas, opt.lift_tests)
         parts.figure("Calibration: ROAS before and after lift tests", partial(plots.calibration, before, roas))
     if data.respread is not None and opt.spread_sensitivity and data.spread in SPREADS:
         other = next(s for s in SPREADS if s != data.spread)
         progress(f"refit with monthly spend spread by '{other}' (sensitivity to the mixed-frequency assumption)")
         alt_mmm, _, _ = mm.fit(data.respread(other), opt, lift_tests=opt.lift_tests)
-        alt_roas, _ = channel_roas(alt_mmm)
+        alt_roas, _ = channel_roas(alt_mmm, data.respread(other))
         parts.tables[f"sensitivity: ROAS under spread '{data.spread}' vs '{other}'"] = _sensitivity_table(
             roas, alt_roas, data.spread, other
         )
@@ -409,7 +474,7 @@ def _refits(data: MMMData, opt: MMMOptions, roas, parts: Parts, progress) -> Non
         )
     if opt.identifiability:
         progress("identifiability: the simulator on this spend design, with known ROAS")
-        weekly = data.frame.groupby("date")[data.channels].first().reset_index(drop=True)
+        weekly = data.spend_by_week().reset_index(drop=True)
         ident = identifiability(weekly, data.channels, opt, seed=opt.sampler.seed)
         parts.tables["identifiability: ROAS recovered from simulated sales on this spend design"] = ident
         parts.checks.append(_identifiability_check(ident))
