@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from statistics import NormalDist
 from typing import Literal, Protocol
 
 import numpy as np
@@ -33,6 +34,20 @@ class Estimate:
 
     def to_dict(self) -> dict[str, float | str | None]:
         return {k: _json_number(v) for k, v in asdict(self).items()}
+
+    @property
+    def centre(self) -> float:
+        """The mean where it exists, else the median: the number to carry into another calculation."""
+        return self.mean if math.isfinite(self.mean) else self.median
+
+    @property
+    def spread(self) -> float:
+        """The sd where it exists, else the Normal-equivalent sd of the equal-tailed interval (its width over
+        2 z), which is stable across seeds when the sd itself is not."""
+        if math.isfinite(self.sd):
+            return self.sd
+        z = NormalDist().inv_cdf(0.5 + self.hdi_prob / 2)
+        return (self.eti_high - self.eti_low) / (2 * z)
 
     def interval_text(self, fmt: str = "{:.4g}") -> str:
         return f"[{fmt.format(self.hdi_low)}, {fmt.format(self.hdi_high)}]"
@@ -63,12 +78,17 @@ def from_draws(
     hdi_prob: float = HDI_PROB,
     signed: bool = True,
     ess: float | None = None,
+    finite_moments: int = 2,
 ) -> Estimate:
     """Summarise posterior draws of one scalar quantity (all chains pooled).
 
     The Monte-Carlo standard error of the mean uses `ess` if given; else, for MCMC draws shaped
     (chain, draw), the bulk ESS computed here; else the number of (independent) draws.
-    """
+
+    `finite_moments`: how many moments the posterior has, when the model knows it (a Student-t posterior with
+    nu degrees of freedom has those below nu). The mean of draws from a posterior without a mean is a different
+    random number for every seed, so it is published as undefined (NaN, null in JSON), and so is the sd without
+    a variance; the median and the intervals are the centre and spread to read then."""
     arr = np.asarray(draws, dtype=float)
     if ess is None and method == "mcmc" and arr.ndim == 2 and arr.shape[0] > 1:
         import arviz_stats as azs
@@ -78,10 +98,10 @@ def from_draws(
     low, high = hdi_from_draws(x, hdi_prob)
     tail = (1 - hdi_prob) / 2
     eti = np.quantile(x, [tail, 1 - tail])
-    sd = float(x.std(ddof=1)) if x.size > 1 else 0.0
+    sd = float(x.std(ddof=1)) if x.size > 1 and finite_moments >= 2 else (0.0 if x.size <= 1 else math.nan)
     n_eff = float(ess) if ess is not None else float(x.size)
     return Estimate(
-        mean=float(x.mean()),
+        mean=float(x.mean()) if finite_moments >= 1 else math.nan,
         median=float(np.median(x)),
         sd=sd,
         hdi_low=low,
@@ -91,7 +111,7 @@ def from_draws(
         eti_high=float(eti[1]),
         prob_positive=float(np.mean(x > 0)) if signed else None,
         method=method,
-        mcse_mean=sd / math.sqrt(n_eff) if n_eff > 0 else None,
+        mcse_mean=sd / math.sqrt(n_eff) if n_eff > 0 and math.isfinite(sd) else None,
     )
 
 

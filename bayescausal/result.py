@@ -103,6 +103,7 @@ class Result:
     sampled: xr.DataTree | None = None  # the MCMC output behind `diagnostics`, for trace/rank/energy plots
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     row_outputs: dict[str, pd.DataFrame] = field(default_factory=dict)  # per-row CSVs beside the report
+    artifacts: dict[str, bytes] = field(default_factory=dict)  # other files in the report folder (relative path)
     figures: list[Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -208,6 +209,7 @@ class Parts:
     inputs: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     row_outputs: dict[str, pd.DataFrame] = field(default_factory=dict)
+    artifacts: dict[str, bytes] = field(default_factory=dict)
 
     def figure(self, title: str, make: Callable[[], Any], role: Role = "evidence") -> None:
         self.figures.append(Figure(title, make, role))
@@ -232,13 +234,20 @@ class Parts:
             inputs=self.inputs,
             timings=self.timings,
             row_outputs=self.row_outputs,
+            artifacts=self.artifacts,
             **rest,
         )
 
 
 def estimates_frame(estimates: dict[str, Estimate]) -> pd.DataFrame:
+    """One row per estimate; a mean or sd the posterior does not have reads 'undefined', not nan."""
     cols = ["mean", "median", "sd", "hdi_low", "hdi_high", "prob_positive"]
-    return pd.DataFrame({k: {c: getattr(v, c) for c in cols} for k, v in estimates.items()}).T
+
+    def cell(v: Estimate, c: str):
+        value = getattr(v, c)
+        return "undefined" if c in ("mean", "sd") and value != value else value
+
+    return pd.DataFrame({k: {c: cell(v, c) for c in cols} for k, v in estimates.items()}).T
 
 
 def versions() -> dict[str, str]:

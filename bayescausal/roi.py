@@ -142,8 +142,14 @@ class RoiSummary:
 
 
 def summarise_roi(
-    incremental_revenue: np.ndarray, business: Business, rule: DecisionRule, method: str = "mcmc"
+    incremental_revenue: np.ndarray,
+    business: Business,
+    rule: DecisionRule,
+    method: str = "mcmc",
+    *,
+    finite_moments: int = 2,
 ) -> RoiSummary:
+    """`finite_moments`: as in `estimates.from_draws`, for posteriors the model knows to lack a mean or sd."""
     revenue = np.asarray(incremental_revenue, dtype=float).ravel()
     profit = revenue * business.margin_rate - (business.cost or 0.0)
     draws = {"incremental_revenue": revenue, "incremental_profit": profit}
@@ -153,8 +159,8 @@ def summarise_roi(
         roi = from_draws(draws["roi"], method=method)
         prob = float(np.mean(draws["roi"] > rule.hurdle_roi))
     return RoiSummary(
-        incremental_revenue=from_draws(revenue, method=method),
-        incremental_profit=from_draws(profit, method=method),
+        incremental_revenue=from_draws(revenue, method=method, finite_moments=finite_moments),
+        incremental_profit=from_draws(profit, method=method, finite_moments=finite_moments),
         roi=roi,
         prob_roi_above_hurdle=prob,
         hurdle_roi=rule.hurdle_roi,

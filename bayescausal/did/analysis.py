@@ -15,6 +15,7 @@ from bayescausal.did import plots
 from bayescausal.did.event_study import event_study
 from bayescausal.did.model import (
     DiDPosterior,
+    cohort_moments,
     cohort_table,
     cohorts,
     posterior_gaussian,
@@ -78,7 +79,7 @@ def analyze(panel: Panel, options: DiDOptions | None = None, *, cost: dict | Non
         hdi_prob=opt.hdi_prob,
     )
     _design_checks(panel, groups, es, opt, parts)
-    matters = max(abs(parts.estimates["att"].mean), opt.threshold * abs(pre_mean))
+    matters = max(abs(parts.estimates["att"].centre), opt.threshold * abs(pre_mean))
     parts.checks.insert(1 if np.isfinite(es.zero_tail_prob) else 0, _power_check(panel, groups, post, opt, matters))
     _propose_holdout(main_cohort(groups), opt.threshold * abs(pre_mean), parts)
     if cost and opt.cost is None:
@@ -87,7 +88,12 @@ def analyze(panel: Panel, options: DiDOptions | None = None, *, cost: dict | Non
             f" = {cost['total']:,.2f} ({cost['recipients']:,.0f} recipient households)"
         )
     chains = post.idata["posterior"].sizes["chain"] if post.idata is not None else 1
-    roi, decision = money(post.att.reshape(chains, -1) if chains > 1 else post.att, post.weights.sum(), method=method)
+    roi, decision = money(
+        post.att.reshape(chains, -1) if chains > 1 else post.att,
+        post.weights.sum(),
+        method=method,
+        finite_moments=post.finite_moments,
+    )
     _sensitivity(
         post.att, es, lambda draws: money(draws, post.weights.sum(), method=method)[1].verdict == "act", opt, parts
     )
@@ -98,15 +104,14 @@ def analyze(panel: Panel, options: DiDOptions | None = None, *, cost: dict | Non
         )
     diagnostics = _diagnostics(post, opt)
     parts.extra["cohorts"] = parts.tables["cohorts"].to_dict("records")
-    incremental = roi.draws["incremental_revenue"]
-    att = parts.estimates["att"]
+    att, incremental = parts.estimates["att"], roi.incremental_revenue
     lift = LiftTest(
-        att.mean,
-        att.sd,
+        att.centre,
+        att.spread,
         float(post.weights.sum()),
         "treated unit-period",
-        float(incremental.mean()),
-        float(incremental.std()),
+        incremental.centre,
+        incremental.spread,
         label=f"periods {panel.periods[groups[0].start]}..{panel.periods[groups[-1].end]}",
     )
     return parts.result(
@@ -125,12 +130,20 @@ def _effects(panel: Panel, groups, post: DiDPosterior, opt: DiDOptions, parts: P
     """ATT and cohort effects; with one cohort, the two-way fixed-effects estimate beside it."""
     # MCMC draws keep their (chain, draw) shape so each estimate's Monte-Carlo error uses its ESS
     chains = post.idata["posterior"].sizes["chain"] if post.idata is not None else 1
-    parts.estimates["att"] = from_draws(post.att.reshape(chains, -1), method=method, hdi_prob=opt.hdi_prob)
+    parts.estimates["att"] = from_draws(
+        post.att.reshape(chains, -1), method=method, hdi_prob=opt.hdi_prob, finite_moments=post.finite_moments
+    )
     if len(groups) > 1:
         for k, c in enumerate(groups):
+            moments = 2 if post.idata is not None else cohort_moments(c)
             parts.estimates[f"att_cohort_{c.label}"] = from_draws(
-                post.cohort_effects[:, k].reshape(chains, -1), method=method, hdi_prob=opt.hdi_prob
+                post.cohort_effects[:, k].reshape(chains, -1),
+                method=method,
+                hdi_prob=opt.hdi_prob,
+                finite_moments=moments,
             )
+    if post.finite_moments < 2:
+        parts.checks.append(_heavy_tails_check(post))
     parts.tables["cohorts"] = cohort_table(groups, post, opt.hdi_prob)
     parts.notes.append(
         f"model: {post.method}; household and period effects removed exactly by unit-level post-minus-pre "
@@ -140,13 +153,33 @@ def _effects(panel: Panel, groups, post: DiDPosterior, opt: DiDOptions, parts: P
         return
     beta, se = within_estimator(_single_window(panel, groups[0], opt.pre_periods))
     att = parts.estimates["att"]
+    centre = "mean" if np.isfinite(att.mean) else "median (it has no mean)"
+    spread = "sd" if np.isfinite(att.sd) else "sd from its 94% interval"
     parts.tables["reference"] = pd.DataFrame(
-        {"estimate": [att.mean, beta], "sd / s.e.": [att.sd, se]},
+        {"estimate": [att.centre, beta], "sd / s.e.": [att.spread, se]},
         index=["posterior (this model)", "two-way fixed effects, household-clustered s.e."],
     ).rename_axis("method")
     parts.notes.append(
-        f"reference: within estimator {beta:.4g} (clustered s.e. {se:.3g}); posterior mean {att.mean:.4g}"
-        f" (sd {att.sd:.3g}): difference {(att.mean - beta) / se:+.2f} s.e."
+        f"reference: within estimator {beta:.4g} (clustered s.e. {se:.3g}); posterior {centre} {att.centre:.4g}"
+        f" ({spread} {att.spread:.3g}): difference {(att.centre - beta) / se:+.2f} s.e."
+    )
+
+
+def _heavy_tails_check(post: DiDPosterior) -> Check:
+    """Gating: with so few units that the effect's posterior is Student-t with nu <= 2 degrees of freedom, it
+    has no variance (nu <= 2) or no mean (nu <= 1), so neither the expected loss the decision weighs nor a lift
+    test's sd exists; the median and the intervals are what the data say."""
+    lacks = "no mean and no sd" if post.finite_moments < 1 else "a mean but no sd"
+    return Check(
+        "enough units to estimate the noise",
+        False,
+        f"the effect's posterior is Student-t with {post.tail_df:g} degree(s) of freedom, so it has {lacks}; "
+        "the published centre is the median, the spread comes from the 94% interval, and the expected loss the "
+        "decision rule weighs does not exist",
+        {"degrees_of_freedom": post.tail_df, "finite_moments": post.finite_moments},
+        gating=True,
+        next_step="add control units (each adds a degree of freedom to the shared noise scale), or randomise a "
+        "holdout among the treated units",
     )
 
 
@@ -356,11 +389,13 @@ def _money_and_decision(
     method: str,
     ship_label: str,
     reject_label: str,
+    finite_moments: int = 2,
 ):
     """Incremental outcome = ATT x treated unit-periods, draw by draw; ROI; the decision on the ATT, with the
     threshold of caring relative to the treated units' pre-period mean outcome."""
     rule = replace(opt.rule, threshold_of_caring=opt.threshold * abs(pre_mean))
-    roi = summarise_roi(att * unit_periods, replace(opt.business, cost=cost), rule, method=method)
+    business = replace(opt.business, cost=cost)
+    roi = summarise_roi(att * unit_periods, business, rule, method=method, finite_moments=finite_moments)
     decision = decide_from_draws(
         att,
         rule,

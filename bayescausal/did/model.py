@@ -20,6 +20,7 @@ fixed-effects (within) estimator; or Student-t (heavy-tailed spend), sampled wit
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,6 +89,23 @@ class DiDPosterior:
     weights: np.ndarray  # treated unit-periods per cohort
     method: str
     idata: object | None = None  # the NUTS output (Student-t), for diagnostics
+    tail_df: float = math.inf  # the smallest cohort's Student-t degrees of freedom (exact model)
+
+    @property
+    def finite_moments(self) -> int:
+        """Moments the ATT's posterior has: a weighted sum of cohort effects has only what its heaviest-tailed
+        term has."""
+        return moments_below(self.tail_df)
+
+
+def moments_below(df: float) -> int:
+    """Moments (up to 2) of a Student-t with `df` degrees of freedom: those of order below df."""
+    return 2 if math.isinf(df) else int(min(2, max(0, math.ceil(df) - 1)))
+
+
+def cohort_moments(c: Cohort) -> int:
+    """Moments of one cohort's exact effect posterior."""
+    return moments_below(effect_df(len(c.z_treated), len(c.z_control)))
 
 
 PPC_MIN_UNITS = 5
@@ -107,6 +125,13 @@ def _nig_mean_draws(z: np.ndarray, draws: int, rng: np.random.Generator) -> np.n
     s2 = z.var(ddof=1)
     sigma2 = (n - 1) * s2 / rng.chisquare(n - 1, size=draws)
     return z.mean() + np.sqrt(sigma2 / n) * rng.standard_normal(draws)
+
+
+def effect_df(n_treated: int, n_control: int) -> float:
+    """Degrees of freedom of the Student-t tails of `effect_draws`: the shared scale's, or the smaller group's."""
+    if shares_scale(n_treated, n_control):
+        return float(n_treated + n_control - 2)
+    return float(min(n_treated, n_control) - 1)
 
 
 def effect_draws(z_treated: np.ndarray, z_control: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -132,7 +157,9 @@ def posterior_gaussian(groups: list[Cohort], *, draws: int = 8000, seed: int = 0
     method = "Gaussian unit contrasts, exact Normal-Inverse-Gamma posterior"
     if shared:
         method += f" (one residual scale shared by treated and controls in cohort(s) {', '.join(shared)})"
-    return _finish(groups, effects, method, None)
+    post = _finish(groups, effects, method, None)
+    post.tail_df = min(effect_df(len(c.z_treated), len(c.z_control)) for c in groups)
+    return post
 
 
 def posterior_student_t(groups: list[Cohort], settings: SamplerSettings) -> DiDPosterior:

@@ -145,7 +145,8 @@ def write_report(
     spec_text: str | None = None,
     protect: Iterable[str | Path] = (),
 ) -> Path:
-    """Write index.html, report.md, summary.json, posterior.nc, figures/ and any per-row CSVs to `out_dir`,
+    """Write index.html, report.md, summary.json, posterior.nc, figures/, any per-row CSVs and the family's
+    artifacts (e.g. saved forests) to `out_dir`,
     atomically. `protect`: paths (the input data) that a replaced folder must not hold."""
     out_dir = Path(out_dir)
     require_replaceable(out_dir, force, protect)
@@ -164,6 +165,9 @@ def write_report(
         (tmp / "summary.json").write_text(summary_json(result))
         for name, frame in result.row_outputs.items():
             frame.to_csv(tmp / f"{name}.csv", index=False)
+        for rel, blob in result.artifacts.items():
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / rel).write_bytes(blob)
         (tmp / "report.md").write_text(render_markdown(result, files, spec_text))
         if result.posterior is not None:
             write_posterior(result.posterior, tmp / "posterior.nc")
