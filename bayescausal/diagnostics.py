@@ -62,6 +62,9 @@ class Diagnostics:
         }
 
 
+CONSTANT = "the same value in every draw: nothing to converge, not gated"
+
+
 def exact(method: str = "exact (conjugate closed form)") -> Diagnostics:
     """Verdict for posteriors computed without MCMC: nothing to converge."""
     return Diagnostics(method=method, passed=True)
@@ -115,19 +118,23 @@ def diagnose(
         rhat = np.atleast_1d(azs.rhat(values, chain_axis=0, draw_axis=1))
         bulk = np.atleast_1d(azs.ess(values, method="bulk", chain_axis=0, draw_axis=1))
         tail = np.atleast_1d(azs.ess(values, method="tail", prob=0.05, chain_axis=0, draw_axis=1))
+        constant = np.ptp(values.reshape(-1, values.shape[-1]), axis=0) == 0
         rows += [
             {
                 "parameter": lab,
                 "mean": float(values[..., i].mean()),
                 "sd": float(values[..., i].std()),
-                "r_hat": float(rhat[i]),
-                "ess_bulk": float(bulk[i]),
-                "ess_tail": float(tail[i]),
+                "r_hat": np.nan if constant[i] else float(rhat[i]),
+                "ess_bulk": np.nan if constant[i] else float(bulk[i]),
+                "ess_tail": np.nan if constant[i] else float(tail[i]),
+                "gates": not constant[i],
+                "note": CONSTANT if constant[i] else "",
             }
             for i, lab in enumerate(labels)
         ]
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=["parameter", "mean", "sd", "r_hat", "ess_bulk", "ess_tail", "gates", "note"])
     n_chains = posterior.sizes["chain"]
+    gating = table[table["gates"]]
 
     divergences, bfmi, depth_fraction = _sampler_stats(idata)
 
@@ -135,19 +142,20 @@ def diagnose(
         s = series.replace([np.inf, -np.inf], np.nan)
         return float(fn(s)) if len(s) else float("nan")
 
-    max_rhat = finite_or_nan(table["r_hat"], lambda s: s.max(skipna=False)) if n_chains > 1 else float("nan")
-    min_bulk = finite_or_nan(table["ess_bulk"], lambda s: s.min(skipna=False))
-    min_tail = finite_or_nan(table["ess_tail"], lambda s: s.min(skipna=False))
+    max_rhat = finite_or_nan(gating["r_hat"], lambda s: s.max(skipna=False)) if n_chains > 1 else float("nan")
+    min_bulk = finite_or_nan(gating["ess_bulk"], lambda s: s.min(skipna=False))
+    min_tail = finite_or_nan(gating["ess_tail"], lambda s: s.min(skipna=False))
+    sampled = len(gating) > 0  # only constants: nothing moved, so there is nothing to converge
 
     problems = []
     if n_chains < 2:
         problems.append("only one chain: R-hat cannot detect non-convergence; run at least 2 chains")
-    elif not max_rhat <= thresholds.max_rhat:
-        worst = table.loc[table["r_hat"].idxmax(), "parameter"] if table["r_hat"].notna().any() else "?"
+    elif sampled and not max_rhat <= thresholds.max_rhat:
+        worst = gating.loc[gating["r_hat"].idxmax(), "parameter"] if gating["r_hat"].notna().any() else "?"
         problems.append(f"max R-hat {max_rhat:.3f} > {thresholds.max_rhat} (worst: {worst})")
-    if not min_bulk >= thresholds.min_ess:
+    if sampled and not min_bulk >= thresholds.min_ess:
         problems.append(f"min bulk ESS {min_bulk:.0f} < {thresholds.min_ess:.0f}")
-    if not min_tail >= thresholds.min_ess:
+    if sampled and not min_tail >= thresholds.min_ess:
         problems.append(f"min tail ESS {min_tail:.0f} < {thresholds.min_ess:.0f}")
     if divergences is not None and divergences > thresholds.max_divergences:
         problems.append(f"{divergences} divergent transitions (allowed {thresholds.max_divergences})")

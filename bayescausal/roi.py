@@ -182,6 +182,7 @@ def decide(
     reject_label: str = "reject",
     units: str = "",
     mcse: dict[str, float] | None = None,
+    quantity: str = "effect",
 ) -> Decision:
     """Apply the rule. With `can_continue` (more data can come), an undecided case says `continue`
     instead of rejecting until the expected loss of rejecting is itself under the threshold.
@@ -206,6 +207,7 @@ def decide(
             ship_label,
             reject_label,
             units,
+            quantity,
         )
 
     decision = verdict_at(inputs)
@@ -224,7 +226,9 @@ def decide(
     return decision
 
 
-def _apply_rule(prob_positive, loss_ship, loss_reject, rule, prob_roi, can_continue, ship_label, reject_label, units):
+def _apply_rule(
+    prob_positive, loss_ship, loss_reject, rule, prob_roi, can_continue, ship_label, reject_label, units, quantity
+):
     eps = rule.threshold_of_caring
     criteria = {
         "prob_positive": prob_positive,
@@ -247,13 +251,13 @@ def _apply_rule(prob_positive, loss_ship, loss_reject, rule, prob_roi, can_conti
         return Decision(
             ship_label,
             verdict="act",
-            reason=f"P(effect > 0) = {prob_positive:.3f} >= {rule.min_prob_positive}{roi_text}, and the expected loss "
-            f"of shipping {loss_ship:.3g}{units} is under the threshold of caring {eps:.3g}{units}",
+            reason=f"P({quantity} > 0) = {prob_positive:.3f} >= {rule.min_prob_positive}{roi_text}, and the "
+            f"expected loss of shipping {loss_ship:.3g}{units} is under the threshold of caring {eps:.3g}{units}",
             criteria=criteria,
         )
     failed = []
     if not ok_effect:
-        failed.append(f"P(effect > 0) = {prob_positive:.3f} < {rule.min_prob_positive}")
+        failed.append(f"P({quantity} > 0) = {prob_positive:.3f} < {rule.min_prob_positive}")
     if not ok_roi:
         failed.append(f"P(ROI > {rule.hurdle_roi:.0%}) = {prob_roi:.3f} < {rule.min_prob_roi}")
     if not ok_loss:

@@ -9,8 +9,8 @@ PyMC + pymc-bart path (n = 1,000 only: PGBART is the slow part), and as peers ca
 X-learners and EconML's CausalForestDML, run in their own environment (benchmarks/.peers/bcf312,
 created on first use) because their pins clash with ours.
 
-Then the real Hillstrom e-mail experiment (where ../shared/data has it): held-out AUUC and policy profit,
-scored with IPW pseudo-outcomes on held-out rows of the randomised test.
+The real Hillstrom e-mail experiment, fitted on 10,000 customers and targeting the rest against the peers over
+repeated splits, is benchmarks/hillstrom.py.
 
     python benchmarks/bcf.py [--seeds 3] [--sizes 1000,5000]
 """
@@ -133,76 +133,18 @@ def run_case(n: int, seed: int, peers: bool) -> list[dict]:
     return rows
 
 
-HILLSTROM = HERE.parents[1] / "shared" / "data" / "hillstrom" / "hillstrom.csv"
-H_COVARIATES = ["recency", "history", "mens", "womens", "zip_code", "newbie", "channel"]
-H_MARGIN, H_COST = 0.3, 0.10
-
-
-def run_peers(frame: pd.DataFrame) -> dict:
-    """The peers on a CSV of x* covariates, z, y, propensity [, split]; {} when their environment fails."""
+def run_peers(frame: pd.DataFrame, only: tuple[str, ...] = ()) -> dict:
+    """The peers (or `only` those) on a CSV of x* covariates, z, y, propensity [, split]; {} when their
+    environment fails."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "data.csv"
         frame.to_csv(path, index=False)
-        res = subprocess.run(
-            [str(PEER_PYTHON), str(HERE / "peers" / "bcf_peer.py"), str(path)], capture_output=True, text=True
-        )
+        command = [str(PEER_PYTHON), str(HERE / "peers" / "bcf_peer.py"), str(path), ",".join(only)]
+        res = subprocess.run(command, capture_output=True, text=True)
     if res.returncode != 0:
         print(res.stderr[-2000:], file=sys.stderr)
         return {}
     return json.loads(res.stdout)
-
-
-def hillstrom_case(peers: bool, n: int = 12_000, seed: int = 0) -> pd.DataFrame | None:
-    """Real randomised data: men's e-mail against no e-mail, spend; 30% held out, scored with IPW
-    pseudo-outcomes on the held-out rows (valid: the assignment share is known)."""
-    if not HILLSTROM.exists():
-        print(f"Hillstrom data not found at {HILLSTROM}: skipping the real-data comparison", file=sys.stderr)
-        return None
-    from bayescausal.bcf.data import prepare
-
-    raw = pd.read_csv(HILLSTROM)
-    raw = raw[raw["segment"].isin(["Mens E-Mail", "No E-Mail"])].sample(n, random_state=seed).reset_index(drop=True)
-    data = prepare(raw, outcome="spend", treatment="segment", covariates=H_COVARIATES, treated_value="Mens E-Mail")
-    test = np.random.default_rng(seed).random(data.n) < 0.3
-    pi = np.full(data.n, data.z[~test].mean())
-    gamma = tg.pseudo_outcomes(data.y[test], data.z[test], pi[test])
-    depths = tg.depth_grid(int(test.sum()))
-    m = int(test.sum())
-
-    def scores(cate_test: np.ndarray) -> dict:
-        treat = H_MARGIN * cate_test > H_COST
-        return {
-            "holdout AUUC (IPW)": float(tg.auuc(tg.pseudo_gain(gamma, tg.ranking(cate_test), depths), depths)) / m,
-            "targeted share": float(treat.mean()),
-            "policy profit per customer (IPW)": tg.policy_value(gamma, treat, H_MARGIN, H_COST) / m,
-            "treat-all profit per customer (IPW)": tg.policy_value(gamma, np.ones(m, bool), H_MARGIN, H_COST) / m,
-        }
-
-    settings = ForestSettings(seed=seed)
-    rows = []
-    for kind in ("hurdle", "gaussian"):  # auto picks the hurdle for this spend (99% zeros)
-        fit, c, w = timed(
-            lambda kind=kind: fit_stochtree(
-                data.X[~test],
-                data.z[~test],
-                data.y[~test],
-                pi[~test],
-                settings,
-                kind=kind,
-                X_new=data.X[test],
-                pi_new=pi[test],
-            )
-        )
-        rows.append({"method": f"bayescausal stochtree ({kind})", "CPU s": c, "wall s": w})
-        rows[-1] |= scores(fit.new["tau"].mean((0, 1)))
-    if peers:
-        frame = pd.DataFrame(data.X, columns=[f"x{k}" for k in range(data.X.shape[1])])
-        frame = frame.assign(z=data.z, y=data.y, propensity=pi, split=test.astype(int))
-        for method, out in run_peers(frame).items():
-            rows.append(
-                {"method": method, "CPU s": out["cpu"], "wall s": np.nan} | scores(np.asarray(out["cate"])[test])
-            )
-    return pd.DataFrame(rows).set_index("method")
 
 
 def coverage_case(n: int, seed: int) -> dict:
@@ -270,13 +212,7 @@ def main() -> None:
         f"policy = treat where CATE > {COST}\n"
     )
     print(summary.to_string(float_format=lambda v: f"{v:.3f}"))
-    hill = hillstrom_case(peers)
-    if hill is not None:
-        print(
-            f"\nHillstrom (real, randomised): men's e-mail vs none, spend, 12,000 customers, 30% held out; profit = "
-            f"{H_MARGIN} x incremental spend - {H_COST} per e-mail\n"
-        )
-        print(hill.to_string(float_format=lambda v: f"{v:.4f}"))
+    print("\nThe real Hillstrom experiment (fit on 10,000, target the rest): python benchmarks/hillstrom.py")
 
 
 if __name__ == "__main__":

@@ -39,3 +39,20 @@ def test_ppc_pvalues_and_flags():
     pv = ppc_pvalues({"mean": 0.1, "sd": 5.0}, rep)
     assert 0.3 < pv["mean"] < 0.7 and pv["sd"] == 0.0
     assert ppc_flagged(pv) == ["sd"]
+
+
+def test_constant_quantities_do_not_enter_the_gate():
+    """A quantity with the same value in every draw (the profit of a policy that treats nobody) has no R-hat
+    (0/0); it is shown as not gating, and the gate reads the quantities that moved."""
+    import xarray as xr
+
+    rng = np.random.default_rng(0)
+    posterior = xr.Dataset(
+        {"moving": (("chain", "draw"), rng.normal(size=(4, 500))), "profit": (("chain", "draw"), np.zeros((4, 500)))}
+    )
+    d = diagnose(xr.DataTree.from_dict({"posterior": posterior}), ["moving", "profit"])
+    assert d.passed and d.max_rhat < 1.01, d.problems
+    row = d.table.set_index("parameter").loc["profit"]
+    assert not row["gates"] and "nothing to converge" in row["note"] and np.isnan(row["r_hat"])
+    only_constant = diagnose(xr.DataTree.from_dict({"posterior": posterior}), ["profit"])
+    assert only_constant.passed and not only_constant.problems

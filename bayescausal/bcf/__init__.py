@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bayescausal.api import entry_point
 from bayescausal.bcf import commands as _c
-from bayescausal.bcf.options import BCFOptions, CustomerInputs, TargetInputs
+from bayescausal.bcf.options import BCFOptions, CustomerInputs, ScoreInputs, ScoreOptions, TargetInputs
 from bayescausal.family import Command, Family
 
 _EXAMPLE = (
@@ -48,10 +48,23 @@ FAMILY = Family(
             analyze=_c.analyze,
             after=_c.write_targets,
         ),
+        Command(
+            "score",
+            "score new customers with the forests an earlier fit saved in its report (no refit): CATE, HDI, "
+            "expected profit, P(profit > 0) and treat per row, in input order",
+            "bayescausal bcf score reports/last_campaign this_month.csv --predict-out scores.csv",
+            options=ScoreOptions,
+            inputs=ScoreInputs,
+            load=_c.load_to_score,
+            analyze=_c.score,
+            after=_c.write_predictions,
+            samples=False,
+        ),
     ),
 )
 
 fit = entry_point(FAMILY, "fit")
 target = entry_point(FAMILY, "target")
+score = entry_point(FAMILY, "score")
 
-__all__ = ["BCFOptions", "FAMILY", "fit", "target"]
+__all__ = ["BCFOptions", "FAMILY", "fit", "score", "target"]

@@ -15,14 +15,14 @@ import pandas as pd
 import xarray as xr
 
 from bayescausal import diagnostics as diag
-from bayescausal.bcf import plots
+from bayescausal.bcf import plots, saved
 from bayescausal.bcf import targeting as tg
 from bayescausal.bcf.backends import CateFit, ForestSettings, fit_pymc, fit_stochtree, observed_stats
-from bayescausal.bcf.data import BCFData, prepare, propensity_scores, require_arms
+from bayescausal.bcf.data import BCFData, Propensity, prepare, propensity_scores, require_arms
 from bayescausal.bcf.interpret import summary_tree
 from bayescausal.bcf.options import BCFOptions
 from bayescausal.bcf.outcomes import outcome_model
-from bayescausal.bcf.scoring import encode_like, score_table
+from bayescausal.bcf.scoring import Encoding, NewRows, business_of, costs, fallback_note, new_rows, score_table
 from bayescausal.diagnostics import ppc_flagged, ppc_pvalues
 from bayescausal.errors import DataError, SpecError
 from bayescausal.estimates import from_draws
@@ -30,15 +30,20 @@ from bayescausal.result import Check, LiftTest, Parts, Result
 from bayescausal.roi import Business, decide_from_draws, summarise_roi
 
 
-def _fit(data: BCFData, pi: np.ndarray, opt: BCFOptions, forest: ForestSettings, holdout=None, scored=None) -> CateFit:
+def _fit(
+    data: BCFData, pi: np.ndarray, opt: BCFOptions, forest: ForestSettings, holdout=None, scored=None, saved_draws=0
+) -> CateFit:
     """Run the chosen backend; `holdout` is (BCFData, pi) and `scored` (X, pi) of new customers, both predicted
-    alongside (stochtree only). The scored rows' draws come back in `fit.new["scored"]`."""
+    alongside (stochtree only). The scored rows' draws come back in `fit.new["scored"]`; with `saved_draws`,
+    the thinned forests in `fit.forests`."""
     if opt.backend == "stochtree":
         blocks = ([(holdout[0].X, holdout[1])] if holdout else []) + ([scored] if scored is not None else [])
         x_new = np.vstack([b[0] for b in blocks]) if blocks else None
         pi_new = np.concatenate([b[1] for b in blocks]) if blocks else None
         kind = outcome_model(data.y, data.z, opt.likelihood)
-        fit = fit_stochtree(data.X, data.z, data.y, pi, forest, kind=kind, X_new=x_new, pi_new=pi_new)
+        fit = fit_stochtree(
+            data.X, data.z, data.y, pi, forest, kind=kind, X_new=x_new, pi_new=pi_new, saved_draws=saved_draws
+        )
         if scored is not None:
             split = len(x_new) - len(scored[0])
             fit.new["scored"] = fit.new["tau"][..., split:]
@@ -55,28 +60,28 @@ def _fit(data: BCFData, pi: np.ndarray, opt: BCFOptions, forest: ForestSettings,
     return fit_pymc(data.X, data.z, data.y, pi, forest, likelihood=likelihood)
 
 
-def _to_score(new: pd.DataFrame, prep: Prepared, opt: BCFOptions, parts: Parts):
+def _to_score(new: pd.DataFrame, prep: Prepared, opt: BCFOptions, parts: Parts) -> NewRows:
     """The new customers encoded like the fit's rows, their propensity, cost and ids."""
     if opt.backend != "stochtree":
         raise SpecError("--predict needs backend = 'stochtree': the PyMC backend cannot score new customers")
-    X, notes = encode_like(new, list(opt.covariates), prep.data)
-    given = None
-    if opt.propensity_column is not None:
-        if opt.propensity_column not in new.columns:
-            raise DataError(f"the rows to score lack the propensity column '{opt.propensity_column}'")
-        given = new[opt.propensity_column].to_numpy(dtype=float)
-    pi = propensity_scores(prep.data, randomised=opt.randomised, given=given, X=X)
-    ids = new[opt.id].to_numpy() if opt.id and opt.id in new.columns else np.arange(len(new))
-    parts.notes.extend(f"scoring: {n}; trees score them at the nearest edge of the data" for n in notes)
-    return X, pi, _costs(new, opt), ids
+    rows = new_rows(new, Encoding.of(prep.data, opt.covariates), prep.propensity, business_of(opt))
+    parts.notes.extend(rows.notes)
+    return rows
 
 
-def _scores(fit: CateFit, scored, opt: BCFOptions, parts: Parts) -> None:
-    _, _, cost, ids = scored
-    tau = fit.new["scored"].reshape(-1, len(ids)).astype(float)
-    table = score_table(
-        tau, ids, margin=opt.margin_rate, cost=cost, min_prob=opt.min_prob_profit, hdi_prob=opt.hdi_prob
+def _scores(fit: CateFit, scored: NewRows, opt: BCFOptions, parts: Parts) -> None:
+    tau = fit.new["scored"].reshape(-1, len(scored.ids)).astype(float)
+    table, policy = score_table(
+        tau,
+        scored.ids,
+        margin=opt.margin_rate,
+        cost=scored.cost,
+        min_prob=opt.min_prob_profit,
+        hdi_prob=opt.hdi_prob,
+        confidence=opt.rule.min_prob_positive,
     )
+    if note := fallback_note(policy, "scored customers"):
+        parts.notes.append(note)
     parts.row_outputs["scores"] = table
     parts.extra["scored"] = {"customers": len(table), "to_treat": int(table["treat"].sum())}
     parts.notes.append(
@@ -190,7 +195,7 @@ class Prepared:
     cost: np.ndarray
     holdout: tuple[BCFData, np.ndarray] | None = None
     holdout_cost: np.ndarray | None = None
-    given_propensity: bool = False
+    propensity: Propensity | None = None  # the fitted pi_hat(x); None when a propensity column was given
 
 
 @dataclass
@@ -204,14 +209,28 @@ class Uplift:
 
 def analyze(frame: pd.DataFrame, options: BCFOptions | None = None, *, new: pd.DataFrame | None = None) -> Result:
     """One row per customer to the profit-optimal targeting decision (see the module docstring).
-    With `treated_value` and `control_value`, rows in any other arm (a third e-mail, say) are left out.
+    With `treated_value` and `control_value`, rows in any other arm (a third e-mail, say) are left out; with
+    `control_value` alone, every other level is an offer and bcf/offers.py chooses the offer per customer.
     `new`: customers to score with the fitted forests (`row_outputs["scores"]`, in their own order)."""
     opt = options or BCFOptions()
     opt.require_columns()
+    if opt.control_value is not None and opt.treated_value is None:  # every other level is an offer
+        from bayescausal.bcf import offers
+
+        levels = offers.offer_levels(frame, opt)
+        if len(levels) > 1:
+            return offers.analyze(frame, opt, _costs(frame, opt), new)
+        opt = replace(opt, treated_value=levels[0])
     parts = Parts()
     prep = _prepare(frame, opt, parts)
     scored = _to_score(new, prep, opt, parts) if new is not None else None
-    fit = _fit(prep.data, prep.pi, opt, opt.forest, prep.holdout, scored=scored[:2] if scored else None)
+    fit = _fit(
+        prep.data, prep.pi, opt, opt.forest, prep.holdout, (scored.X, scored.pi) if scored else None, opt.saved_draws
+    )
+    if fit.forests:
+        label = str(opt.treated_value) if opt.treated_value is not None else "treated"
+        encoding = Encoding.of(prep.data, opt.covariates)
+        parts.artifacts[saved.FILE] = saved.saved_model(fit, (label,), encoding, prep.propensity, opt).to_bytes()
     if scored is not None:
         _scores(fit, scored, opt, parts)
     parts.timings["fit_s"] = fit.seconds
@@ -223,7 +242,11 @@ def analyze(frame: pd.DataFrame, options: BCFOptions | None = None, *, new: pd.D
     alternatives = (
         {f"heuristic ({opt.heuristic})": _query(prep.data.covariates, opt.heuristic)} if opt.heuristic else {}
     )
-    policy = tg.optimal_policy(profit, min_prob=opt.min_prob_profit, alternatives=alternatives)
+    policy = tg.optimal_policy(
+        profit, min_prob=opt.min_prob_profit, alternatives=alternatives, confidence=opt.rule.min_prob_positive
+    )
+    if note := fallback_note(policy, "fitted customers"):
+        parts.notes.append(note)
     diagnostics, sampled = _diagnose(fit, tau_flat, prep.data.z, tree, policy, opt, parts)
     uplift = _uplift(prep, fit, tau_flat, opt, parts)
     parts.checks.append(_ppc_check(prep.data.y, fit))
@@ -233,7 +256,7 @@ def analyze(frame: pd.DataFrame, options: BCFOptions | None = None, *, new: pd.D
     _tables_and_figures(prep, tau_flat, profit, policy, alternatives, tree, uplift, opt, parts)
     source = (
         "given column"
-        if prep.given_propensity
+        if prep.propensity is None
         else ("known share (randomised)" if opt.randomised else "logistic regression")
     )
     parts.notes.insert(
@@ -275,7 +298,12 @@ def _prepare(frame: pd.DataFrame, opt: BCFOptions, parts: Parts) -> Prepared:
         if opt.propensity_column not in frame.columns:
             raise DataError(f"propensity column '{opt.propensity_column}' is not in the data")
         given = frame[opt.propensity_column].to_numpy(dtype=float)
-    pi = propensity_scores(data, randomised=opt.randomised, given=given)
+    propensity = None if given is not None else Propensity.fit(data.X, data.z, randomised=opt.randomised)
+    pi = (
+        propensity_scores(data, randomised=opt.randomised, given=given)
+        if given is not None
+        else propensity.predict(data.X)
+    )
     parts.checks.append(_overlap(pi, data.z, opt.randomised))
     parts.figure("Overlap: propensity by arm", partial(plots.overlap, pi, data.z))
     if opt.trim is not None:
@@ -283,7 +311,7 @@ def _prepare(frame: pd.DataFrame, opt: BCFOptions, parts: Parts) -> Prepared:
         parts.notes.append(f"trimmed {int((~keep).sum())} row(s) with pi_hat outside {list(opt.trim)}")
         data, pi, cost = data.subset(keep), pi[keep], cost[keep]
         require_arms(data.z, opt.treatment, why=f"after trimming to pi_hat in {list(opt.trim)}")
-    prep = Prepared(data, pi, cost, given_propensity=given is not None)
+    prep = Prepared(data, pi, cost, propensity=propensity)
     if opt.holdout:
         train = np.random.default_rng(opt.forest.seed).random(data.n) >= opt.holdout
         require_arms(data.z[train], opt.treatment, why=f"in the training rows (holdout {opt.holdout:.0%})")
@@ -293,7 +321,7 @@ def _prepare(frame: pd.DataFrame, opt: BCFOptions, parts: Parts) -> Prepared:
             cost[train],
             (data.subset(~train), pi[~train]),
             cost[~train],
-            given is not None,
+            propensity,
         )
     return prep
 
@@ -328,19 +356,23 @@ def _diagnose(fit: CateFit, tau_flat: np.ndarray, z: np.ndarray, tree, policy, o
     sampled = xr.DataTree.from_dict({"posterior": scalars})
     if fit.sampled is not None and "sample_stats" in fit.sampled.children:
         sampled["sample_stats"] = fit.sampled["sample_stats"]
-    diagnostics = diag.diagnose(sampled, list(gated), opt.thresholds, method=fit.method)
+    diagnostics = diag.diagnose(
+        sampled, list(gated), opt.thresholds, method=f"{fit.method}; gating: {', '.join(gated)}"
+    )
     side = diag.diagnose(sampled, list(shown), opt.thresholds, method=fit.method)
-    diagnostics.table = pd.concat([diagnostics.table, side.table], ignore_index=True)
+    diagnostics.table = pd.concat([diagnostics.table, side.table.assign(gates=False)], ignore_index=True)
     parts.checks.append(
         Check(
-            "mixing of subgroup effects and sigma",
+            "mixing of subgroup effects and sigma (not gating)",
             side.passed,
             "summary-tree leaf effects and sigma mixed well across chains"
             if side.passed
-            else "; ".join(side.problems) + ": BART moves slowly through tree space, so treat the leaf intervals "
-            "as approximate; the decision rests on ATE, ATT and the policy's profit",
+            else "; ".join(side.problems) + f" (these quantities only; the gate reads {', '.join(gated)}, which "
+            "passed or failed on their own numbers): BART moves slowly through tree space, so treat the leaf "
+            "intervals as approximate; the decision rests on ATE, ATT and the policy's profit",
             {"max_rhat": side.max_rhat, "min_ess_bulk": side.min_ess_bulk},
-            next_step="run more chains (--chains 8): for BART, more chains mix better than longer ones",
+            next_step=f"run more chains (--chains {2 * chains}, this run used {chains}): for BART, more chains mix "
+            "better than longer ones",
         )
     )
     return diagnostics, sampled
@@ -410,19 +442,30 @@ def _money(prep: Prepared, tau_flat: np.ndarray, chains: int, policy, opt: BCFOp
             rule,
             ship_label="treat everyone",
             reject_label="do not run the campaign",
+            units=" (profit)",
+            quantity="profit of treating everyone",
         )
-        decision.reason = "no customer has positive expected incremental profit; treating everyone: " + decision.reason
+        why = (
+            "targeting is not probably better than treating no one"
+            if policy.fallback
+            else "no customer has positive expected incremental profit"
+        )
+        decision.reason = f"{why}; treating everyone: " + decision.reason
     else:
+        label = f"target {n_treat:,} of {n:,} customers ({n_treat / n:.0%})"
         decision = decide_from_draws(
             profit_t.reshape(chains, -1),
             rule,
-            ship_label=f"target {n_treat:,} of {n:,} customers ({n_treat / n:.0%})",
+            ship_label="treat everyone" if policy.fallback == "treat all" else label,
             reject_label="do not run the campaign",
             units=" (profit)",
+            quantity="profit",
         )
     decision.criteria |= {
         "customers_targeted": n_treat,
         "prob_targeted_beats_treat_all": float(np.mean(gain_vs_all > 0)),
+        "prob_cate_rule_beats_simple_policy": policy.prob_beats_uniform,
+        "simple_policy_kept": policy.fallback,
         "expected_profit_targeted": float(profit_t.mean()),
         "expected_profit_treat_all": float(policy.profit["treat all"].mean()),
     }
@@ -430,14 +473,13 @@ def _money(prep: Prepared, tau_flat: np.ndarray, chains: int, policy, opt: BCFOp
 
 
 def _tables_and_figures(prep, tau_flat, profit, policy, alternatives, tree, uplift: Uplift, opt, parts: Parts) -> None:
-    n = prep.data.n
     curves, deciles, curve_rows = uplift.curves, uplift.deciles, uplift.rows
     parts.estimates["auuc"] = from_draws(curves["auuc_model"], method="monte-carlo", hdi_prob=opt.hdi_prob)
     policies = pd.DataFrame(
         [
             {
                 "policy": name,
-                "customers": _treated_count(name, policy, alternatives, n),
+                "customers": int(policy.masks[name].sum()),
                 **_est_cols(from_draws(d, method="monte-carlo", hdi_prob=opt.hdi_prob)),
                 "P(beats treat-all)": float(np.mean(d > policy.profit["treat all"])),
             }
@@ -490,25 +532,8 @@ def _posterior_tree(sampled: xr.DataTree, tau: np.ndarray, policy) -> xr.DataTre
     return posterior
 
 
-def _treated_count(name, policy, alternatives, n) -> int:  # customers a policy treats
-    if name == "targeted":
-        return int(policy.treat.sum())
-    if name == "treat all":
-        return n
-    if name == "treat none":
-        return 0
-    return int(np.sum(alternatives[name]))
-
-
 def _costs(frame: pd.DataFrame, opt: BCFOptions) -> np.ndarray:  # cost of treating each row
-    if opt.cost_column is None:
-        return np.full(len(frame), opt.cost_per_treated)
-    if opt.cost_column not in frame.columns:
-        raise DataError(f"cost column '{opt.cost_column}' is not in the data")
-    cost = pd.to_numeric(frame[opt.cost_column], errors="coerce").to_numpy(dtype=float)
-    if not np.all(np.isfinite(cost)) or (cost < 0).any():
-        raise DataError(f"cost column '{opt.cost_column}' must be finite and >= 0")
-    return cost
+    return costs(frame, opt.cost_per_treated, opt.cost_column)
 
 
 def _query(covariates: pd.DataFrame, expr: str) -> np.ndarray:

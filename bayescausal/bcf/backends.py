@@ -69,6 +69,7 @@ class CateFit:
     sampled: xr.DataTree | None = None  # raw PyMC trace (trace/rank plots)
     arm_means: np.ndarray | None = None  # (arm, n) posterior means of E[y | x, arm], arm 0 the control
     kind: str = "gaussian"  # the outcome model: gaussian, probit, hurdle (stochtree); student-t, bernoulli (pymc)
+    forests: list[dict[str, str]] | None = None  # per chain, the thinned stochtree models as JSON (saved_draws)
 
     @property
     def chains(self) -> int:
@@ -105,6 +106,7 @@ def _stochtree_chain(job: dict) -> dict:
         "arm_means": draws["mean"].mean(1),  # (arm, row)
         "sigma": chain.sigma(),
         "ppc": replicated_stats(y_rep.astype(float)),
+        "forests": chain.to_json(job["saved_draws"]) if job["saved_draws"] else None,  # last: thinning is in place
     }
 
 
@@ -119,13 +121,15 @@ def fit_stochtree(
     offers: int = 1,
     X_new: np.ndarray | None = None,
     pi_new: np.ndarray | None = None,
+    saved_draws: int = 0,
 ) -> CateFit:
     """`z`: arm codes (0 control, 1..offers); `pi`: P(treated) per row, or (row, offer) with several offers.
-    `kind`: gaussian, probit or hurdle (see bcf/forests.py)."""
+    `kind`: gaussian, probit or hurdle (see bcf/forests.py). `saved_draws` > 0: each chain's models come
+    back as JSON thinned to that many draws (`fit.forests`), for scoring later without refitting."""
     t0 = time.perf_counter()
     seeds = np.random.SeedSequence(settings.seed).generate_state(settings.chains)
     base = {"settings": settings, "X": X, "z": z, "y": y, "pi": pi, "X_new": X_new, "pi_new": pi_new}
-    base |= {"kind": kind, "offers": offers}
+    base |= {"kind": kind, "offers": offers, "saved_draws": saved_draws}
     jobs = [base | {"seed": int(seed) % 2**31} for seed in seeds]
     workers = min(settings.workers or os.cpu_count() or 1, settings.chains)
     if workers > 1:
@@ -157,6 +161,7 @@ def _stochtree_fit(chains: list[dict], n: int, settings: ForestSettings, kind: s
         new=new,
         arm_means=means[:, :n],
         kind=kind,
+        forests=[c["forests"] for c in chains] if chains[0]["forests"] else None,
     )
 
 

@@ -95,5 +95,34 @@ def write_targets(result, inputs, force: bool) -> None:
 
     write_predictions(result, inputs, force)
     cate = result.row_outputs["cate"]
-    cols = ["id", "expected_profit", "prob_profitable", "treat", "cate_mean"]
+    cols = ["id", "best_offer"] if "best_offer" in cate.columns else ["id"]
+    cols += [c for c in ("expected_profit", "prob_profitable", "prob_profit", "treat", "cate_mean") if c in cate]
     write_csv(cate[cols].sort_values("expected_profit", ascending=False), inputs.targets_out, force=force)
+
+
+@dataclass
+class ToScore:
+    """`bcf score`'s inputs: the customers, and the saved fit (its forests and its summary)."""
+
+    frame: pd.DataFrame
+    model: object  # saved.SavedModel
+    fit_summary: dict
+    folder: str
+
+
+def load_to_score(spec, options, *, frame=None, progress=quiet):
+    from bayescausal.bcf import saved
+
+    if options.fitted is None:
+        raise SpecError("[model].fitted is required: the report folder of the bcf fit whose forests score the rows")
+    progress(f"reading the saved forests in {options.fitted}")
+    model, summary = saved.load(options.fitted)
+    table, source = read_source(spec, frame)
+    return ToScore(table, model, summary, options.fitted), source
+
+
+def score(inputs: ToScore, options, *, progress=quiet):
+    from bayescausal.bcf.score import score_saved
+
+    progress(f"scoring {len(inputs.frame):,} customers with the saved forests")
+    return score_saved(inputs, options)

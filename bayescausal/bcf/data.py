@@ -159,6 +159,49 @@ def _binary_treatment(s: pd.Series, name: str, treated_value) -> np.ndarray:
     )
 
 
+@dataclass(frozen=True)
+class Propensity:
+    """pi_hat(x) as fitted, kept as plain numbers so a saved model scores new customers with the same
+    propensities: the arms' known shares (randomised), or an L2 logistic regression on standardised covariates
+    (multinomial with several offers). `predict` gives P(treated), or P(arm k) for k = 1..K with several offers."""
+
+    shares: tuple[float, ...] | None = None  # P(arm 1..K) when randomised
+    centre: tuple[float, ...] = ()
+    scale: tuple[float, ...] = ()
+    coef: tuple[tuple[float, ...], ...] = ()  # one row per arm (one row in all for a binary treatment)
+    intercept: tuple[float, ...] = ()
+
+    @classmethod
+    def fit(cls, X: np.ndarray, arm: np.ndarray, *, randomised: bool) -> Propensity:
+        offers = int(arm.max())
+        if randomised:
+            return cls(shares=tuple(float(v) for v in np.bincount(arm, minlength=offers + 1)[1:] / len(arm)))
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import StandardScaler
+
+        scaler = StandardScaler().fit(X)
+        model = LogisticRegression(C=1.0, max_iter=2000).fit(scaler.transform(X), arm)
+        return cls(
+            centre=tuple(scaler.mean_.tolist()),
+            scale=tuple(scaler.scale_.tolist()),
+            coef=tuple(tuple(row) for row in model.coef_.tolist()),
+            intercept=tuple(model.intercept_.tolist()),
+        )
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        if self.shares is not None:
+            p = np.tile(np.asarray(self.shares), (len(X), 1))
+        else:
+            eta = (X - np.asarray(self.centre)) / np.asarray(self.scale) @ np.asarray(self.coef).T + self.intercept
+            if eta.shape[1] == 1:  # binary: P(treated)
+                p = 1 / (1 + np.exp(-eta))
+            else:
+                e = np.exp(eta - eta.max(1, keepdims=True))
+                p = (e / e.sum(1, keepdims=True))[:, 1:]
+            p = np.clip(p, 1e-3, 1 - 1e-3)
+        return p[:, 0] if p.shape[1] == 1 else p
+
+
 def propensity_scores(
     data: BCFData, *, randomised: bool, given: np.ndarray | None = None, X: np.ndarray | None = None
 ) -> np.ndarray:
@@ -170,11 +213,4 @@ def propensity_scores(
         if not np.all((p > 0) & (p < 1)):
             raise DataError("the propensity column must lie strictly between 0 and 1")
         return p
-    if randomised:
-        return np.full(len(rows), data.z.mean())
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=2000)).fit(data.X, data.z)
-    return np.clip(model.predict_proba(rows)[:, 1], 1e-3, 1 - 1e-3)
+    return Propensity.fit(data.X, data.z.astype(int), randomised=randomised).predict(rows)

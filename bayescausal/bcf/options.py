@@ -21,7 +21,11 @@ class BCFOptions:
     treatment: str | None = option(None, "treatment column (0/1, or name the treated arm with treated_value)")
     covariates: tuple[str, ...] = option((), "covariate columns, comma-separated")
     treated_value: str | int | None = option(None, "value of the treatment column that means treated")
-    control_value: str | int | None = option(None, "value that means control (rows in other arms are left out)")
+    control_value: str | int | None = option(
+        None,
+        "value that means control; with treated_value, rows in other arms are left out; alone, every other value "
+        "is an offer and the forest chooses which offer (or none) for whom",
+    )
     id: str | None = option(None, "customer id column for the per-row outputs", flag="id-col")
     propensity_column: str | None = option(
         None, "known assignment probabilities (else estimated)", flag="propensity-col"
@@ -42,6 +46,11 @@ class BCFOptions:
         "score these customers (CSV/Parquet with the fit's covariates) with the fitted forests: CATE, its HDI, "
         "expected profit, P(profit > 0) and treat, one row per input row (--predict-out writes them; stochtree)",
         metavar="CSV",
+    )
+    saved_draws: int = option(
+        100,
+        "posterior draws per chain saved with the report, so `bcf score REPORT NEW.csv` scores new customers "
+        "later without refitting (stochtree; 0: save none)",
     )
     trim: tuple[float, ...] | None = option(None, "drop rows with pi_hat outside LOW,HIGH (e.g. 0.05,0.95)")
     placebo: bool = option(True, "refit with the treatment permuted (the placebo check)")
@@ -68,6 +77,8 @@ class BCFOptions:
             raise SpecError(f"trim must be (low, high) with 0 <= low < high <= 1, got {self.trim}")
         if not 0 < self.margin_rate <= 1:
             raise SpecError(f"margin must be in (0, 1], got {self.margin_rate}")
+        if self.saved_draws < 0:
+            raise SpecError(f"saved_draws must be >= 0, got {self.saved_draws}")
         if self.cost_per_treated < 0:
             raise SpecError(f"cost_per_treated must be >= 0, got {self.cost_per_treated}")
 
@@ -102,3 +113,47 @@ class TargetInputs(CustomerInputs):
     targets_out: str = option(
         "targets.csv", "write who to treat (sorted by expected profit) to this CSV", section="output", metavar="CSV"
     )
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """`bcf score`: the saved fit's business inputs are the defaults; any given here replace them."""
+
+    fitted: str | None = option(None, "report folder of the bcf fit whose saved forests score the rows", cli=False)
+    margin_rate: float | None = option(None, "profit margin (default: the fit's)", section="business", flag="margin")
+    cost_per_treated: float | None = option(
+        None, "cost of treating one customer (default: the fit's)", section="business"
+    )
+    cost_column: str | None = option(None, "a per-customer cost column (default: the fit's)", flag="cost-col")
+    min_prob_profit: float | None = option(
+        None, "treat only where P(profit > 0) exceeds this (default: the fit's)", section="business"
+    )
+    id: str | None = option(None, "customer id column (default: the fit's)", flag="id-col")
+    rule: DecisionRule = component(DecisionRule)
+
+    def __post_init__(self):
+        if self.margin_rate is not None and not 0 < self.margin_rate <= 1:
+            raise SpecError(f"margin must be in (0, 1], got {self.margin_rate}")
+        if self.cost_per_treated is not None and self.cost_per_treated < 0:
+            raise SpecError(f"cost_per_treated must be >= 0, got {self.cost_per_treated}")
+
+
+@dataclass(frozen=True)
+class ScoreInputs:
+    """The report of an earlier `bcf fit` (its saved forests) and this campaign's customers."""
+
+    fitted: str = option(
+        None, "report folder of a bcf fit (holding model/forests.json.gz)", section="data", positional=True
+    )
+    data: str = option(None, "CSV/Parquet file of the customers to score", section="data", positional=True)
+    predict_out: str | None = option(
+        None, "write the scores (one row per input row, in order) to this CSV", section="output", metavar="CSV"
+    )
+
+    def name(self) -> str:
+        return f"{stem(self.data)}-scores" if self.data else "scores"
+
+    def sections(self, typed: dict) -> dict:
+        if self.fitted is None or self.data is None:
+            raise SpecError("bcf score needs REPORT_DIR (a bcf fit's report folder) and NEW.csv (customers to score)")
+        return {"data": {"path": self.data}, "model": {"fitted": self.fitted}}

@@ -114,3 +114,25 @@ def leaf_effects(leaves):
     ax.axvline(0, color="black", lw=1, ls="--")
     ax.set(xlabel="average CATE in the leaf (94% interval)")
     return fig
+
+
+def offer_gains(curves: dict):
+    fig, ax = new_figure()
+    for k, (offer, c) in enumerate(curves.items()):
+        frac = c["depths"] / c["depths"][-1]
+        _band(ax, frac, c["model_gain"], f"C{k}", f"{offer}: model (94% band)")
+        ax.plot(frac, c["pseudo_gain"], color=f"C{k}", ls=":", lw=1, label=f"{offer}: data (IPW)")
+    ax.axhline(0, color="black", lw=1)
+    ax.set(xlabel="share of the offer's and control's customers targeted", ylabel="cumulative incremental outcome")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def prob_best(prob: np.ndarray, offers: list[str]):
+    fig, ax = new_figure()
+    bins = np.linspace(0, 1, 26)
+    for k, name in enumerate(["no offer", *offers]):
+        ax.hist(prob[:, k], bins=bins, alpha=0.5, label=name)
+    ax.set(xlabel="P(arm is the most profitable) per customer", ylabel="customers")
+    ax.legend(fontsize=8)
+    return fig

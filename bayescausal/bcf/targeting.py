@@ -102,6 +102,9 @@ class Policy:
     best_depth: np.ndarray  # (draws,) profit-maximising number treated along the expected-profit ranking
     order: np.ndarray  # ranking by expected profit
     min_prob: float
+    prob_beats_uniform: float = 1.0  # P(the CATE rule earns more than the better of treat-all and treat-none)
+    fallback: str | None = None  # "treat all" / "treat none" when the CATE rule was not confidently better
+    masks: dict[str, np.ndarray] | None = None  # policy name -> who it treats
 
 
 def profit_draws(tau: np.ndarray, margin: float, cost: np.ndarray | float) -> np.ndarray:
@@ -109,29 +112,49 @@ def profit_draws(tau: np.ndarray, margin: float, cost: np.ndarray | float) -> np
     return margin * np.asarray(tau, float) - np.asarray(cost, float)
 
 
+CATE_RULE = "CATE rule (not confidently better)"
+
+
 def optimal_policy(
-    profit: np.ndarray, *, min_prob: float = 0.0, alternatives: dict[str, np.ndarray] | None = None
+    profit: np.ndarray,
+    *,
+    min_prob: float = 0.0,
+    alternatives: dict[str, np.ndarray] | None = None,
+    confidence: float = 0.0,
 ) -> Policy:
     """Treat exactly the customers with positive expected incremental profit (and, with `min_prob`,
     P(profit > 0) above it). Profit is additive over customers, so this maximises the expected campaign
-    profit over all 2^n subsets; `alternatives` (name -> bool mask) are scored on the same draws."""
+    profit over all 2^n subsets; `alternatives` (name -> bool mask) are scored on the same draws.
+
+    `confidence`: targeting is an action against the simple policy (the better of treat-all and treat-none
+    in expectation), and like any action it must be probably better: when P(the CATE rule earns more) is
+    below `confidence`, the simple policy is kept (`fallback`). Where the forest finds heterogeneity the data
+    do not support (real e-mail data, benchmarks/hillstrom.py), excluding customers on noise loses to
+    treating everyone; this rule keeps the campaign whole unless the posterior is sure targeting pays."""
     if not 0.0 <= min_prob < 1.0:
         raise DataError(f"min_prob must be in [0, 1), got {min_prob}")
     expected = profit.mean(0)
     prob = (profit > 0).mean(0)
     treat = (expected > 0) & (prob > min_prob)
+    uniform_all = bool(profit.sum(1).mean() > 0)
+    uniform = np.full_like(treat, uniform_all)
+    beats = float(np.mean(profit[:, treat].sum(1) > profit[:, uniform].sum(1))) if (treat != uniform).any() else 1.0
+    fallback = None if beats >= confidence else "treat all" if uniform_all else "treat none"
+    policies = {"targeted": treat} if fallback is None else {"targeted": uniform, CATE_RULE: treat}
+    policies |= {"treat all": np.ones_like(treat), "treat none": np.zeros_like(treat)} | (alternatives or {})
     order = ranking(expected)
     cum = np.concatenate([np.zeros((profit.shape[0], 1)), np.cumsum(profit[:, order], axis=1)], axis=1)
-    policies = {"targeted": treat, "treat all": np.ones_like(treat), "treat none": np.zeros_like(treat)}
-    policies |= alternatives or {}
     return Policy(
-        treat=treat,
+        treat=policies["targeted"],
         expected_profit=expected,
         prob_profitable=prob,
         profit={name: profit[:, mask.astype(bool)].sum(1) for name, mask in policies.items()},
         best_depth=cum.argmax(1),
         order=order,
         min_prob=min_prob,
+        prob_beats_uniform=beats,
+        fallback=fallback,
+        masks={name: mask.astype(bool) for name, mask in policies.items()},
     )
 
 

@@ -17,6 +17,11 @@ def main():
     X_all = full[covariates].to_numpy(float)
     df = full[full["split"] == 0] if "split" in full.columns else full
     X, z, y, pi = df[covariates].to_numpy(float), df.z.to_numpy(), df.y.to_numpy(), df.propensity.to_numpy()
+    only = [m for m in (sys.argv[2] if len(sys.argv) > 2 else "").split(",") if m]
+
+    def wanted(name):
+        return not only or name in only
+
     out = {}
     from causalml.inference.meta import BaseTRegressor, BaseXRegressor
     from sklearn.ensemble import RandomForestRegressor
@@ -28,6 +33,8 @@ def main():
         ("causalml T-learner (RF)", BaseTRegressor(learner=rf())),
         ("causalml X-learner (RF)", BaseXRegressor(learner=rf())),
     ):
+        if not wanted(name):
+            continue
         t = time.process_time()
         if "X-" in name:
             learner.fit(X, z, y, p=pi)
@@ -42,6 +49,9 @@ def main():
             "ate_interval": [float(np.ravel(lo)[0]), float(np.ravel(hi)[0])],
             "cpu": time.process_time() - t,
         }
+    if not wanted("EconML CausalForestDML"):
+        print(json.dumps(out))
+        return
     from econml.dml import CausalForestDML
 
     t = time.process_time()

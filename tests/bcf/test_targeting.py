@@ -81,3 +81,43 @@ def test_risk_adjusted_policy_is_a_subset_and_best_depth_is_per_draw():
 def test_policy_value_on_pseudo_outcomes():
     gamma = np.array([10.0, -5.0, 4.0])
     assert tg.policy_value(gamma, np.array([True, False, True]), 0.5, 1.0) == pytest.approx(0.5 * 14 - 2)
+
+
+def test_targeting_must_probably_beat_the_simple_policy():
+    """Customer 1's profit is a coin flip around a small loss: leaving them out is the expected-profit optimum
+    but beats treat-all in only about 55% of draws, so with confidence 0.9 the simple policy (treat all,
+    profitable in expectation) is kept; a customer with a sure loss is left out whatever the confidence."""
+    rng = np.random.default_rng(5)
+    unsure = np.column_stack([rng.normal(3.0, 0.5, 4000), rng.normal(-0.1, 1.0, 4000)])
+    policy = tg.optimal_policy(unsure, confidence=0.9)
+    assert policy.fallback == "treat all" and policy.treat.tolist() == [True, True]
+    assert 0.5 < policy.prob_beats_uniform < 0.62
+    assert "CATE rule (not confidently better)" in policy.profit
+    sure = np.column_stack([rng.normal(3.0, 0.5, 4000), rng.normal(-2.0, 0.5, 4000)])
+    policy = tg.optimal_policy(sure, confidence=0.9)
+    assert policy.fallback is None and policy.treat.tolist() == [True, False] and policy.prob_beats_uniform == 1.0
+    losing = -np.abs(unsure)  # nobody profitable: the simple policy is treat none and the CATE rule agrees
+    assert tg.optimal_policy(losing, confidence=0.9).treat.tolist() == [False, False]
+
+
+@pytest.mark.slow
+def test_a_campaign_nobody_should_receive_is_do_not_act_in_profit_terms(tmp_path, capsys):
+    """Every customer's profit is negative: the targeted policy treats nobody, its profit draws are all zero, and
+    that constant must not enter the convergence gate (R-hat of a constant is NaN). Verdict: do not act, exit 0."""
+    import json
+
+    from bayescausal.cli import main
+    from bayescausal.simulate.bcf import discount
+
+    d = discount(400, seed=2).drop(columns=["tau", "mu", "propensity"])
+    data = tmp_path / "d.csv"
+    d.to_csv(data, index=False)
+    argv = ["bcf", "fit", "--data", str(data), "--outcome", "sales", "--treatment", "discount"]
+    argv += ["--covariates", "age,state,predicted_sales", "--json", "--no-report", "--draws", "500", "--chains", "4"]
+    argv += ["--randomised", "--no-placebo", "--margin", "0.3", "--cost-per-treated", "1000"]
+    code = main(argv)
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["decision"]["verdict"] == "do not act", summary["decision"]
+    assert code == 0
+    assert "profit" in summary["decision"]["reason"] and "P(effect > 0)" not in summary["decision"]["reason"]
+    assert not any("profit_targeted" in p for p in summary["diagnostics"]["problems"])
