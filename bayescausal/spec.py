@@ -27,7 +27,17 @@ from bayescausal.errors import SpecError
 from bayescausal.options import Declared, coerce, spec_keys
 
 # time_format: strftime; engine/url/table: where an engine reads the rows (bayescausal.data.engine)
-DATA_KEYS = {"path": str, "dataset": str, "format": str, "time_format": str, "engine": str, "url": str, "table": str}
+DATA_KEYS = {
+    "path": str,
+    "dataset": str,
+    "format": str,
+    "time_format": str,
+    "engine": str,
+    "url": str,
+    "table": str,
+    "counts": str,  # A/B rows with a day: "cumulative" totals to date or each day's own ("daily") counts
+}
+COUNTS = ("cumulative", "daily")
 TOP = ("kind", "name", "title", "command", "data", "columns", "model", "sampler", "business", "output", "diagnostics")
 DECLARED_SECTIONS = ("model", "business", "sampler", "diagnostics")  # keys come from the family's options
 
@@ -159,6 +169,8 @@ def _check_source(data: dict, family, command, frame_given: bool) -> None:
             "file), 'url' (an engine connection, with 'table') or 'dataset' (a shipped dataset)"
         )
     _check_engine(data)
+    if data.get("counts", COUNTS[0]) not in COUNTS:
+        raise SpecError(f"[data].counts must be one of {', '.join(COUNTS)}, got '{data['counts']}'")
     if "format" in data and data["format"] not in family.formats:
         allowed = ", ".join(family.formats) or "none (this family reads one layout)"
         raise SpecError(f"[data].format must be one of {allowed}, got '{data['format']}'")

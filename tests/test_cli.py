@@ -139,11 +139,15 @@ def test_check_exit_codes(capsys, tmp_path):
         ]
     path = tmp_path / "daily.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
-    code, s = run_json(capsys, ["ab", "check", str(path), "--json", "--no-report"])
+    code, s = run_json(capsys, ["ab", "check", str(path), "--counts", "cumulative", "--json", "--no-report"])
     assert code == 0 and s["decision"]["action"] == "ship B" and s["exit_code"] == 0
-    code, s = run_json(capsys, ["ab", "check", str(path), "--json", "--no-report", "--min-days", "20"])
+    code, s = run_json(
+        capsys, ["ab", "check", str(path), "--counts", "cumulative", "--json", "--no-report", "--min-days", "20"]
+    )
     assert code == 4 and s["decision"]["action"] == "continue"
-    code, s = run_json(capsys, ["ab", "check", str(path), "--json", "--no-report", "--allocation", "0.6,0.4"])
+    code, s = run_json(
+        capsys, ["ab", "check", str(path), "--counts", "cumulative", "--json", "--no-report", "--allocation", "0.6,0.4"]
+    )
     assert code == 5
 
 

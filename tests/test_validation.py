@@ -45,11 +45,40 @@ def test_column_mapping_and_cumulative_days():
     df = pd.DataFrame(
         {"variant": ["A", "B", "A", "B"], "day": [1, 1, 2, 2], "users": [10, 10, 20, 18], "conversions": [1, 1, 2, 0]}
     )
-    with pytest.raises(DataError, match="cumulative"):
+    with pytest.raises(DataError, match="fall from one day to the next .*cannot be cumulative.*--counts daily"):
         validate_aggregated(df, {"arm": "variant", "visitors": "users"})
+    with pytest.raises(DataError, match="declared cumulative fall"):
+        validate_aggregated(df, {"arm": "variant", "visitors": "users"}, counts="cumulative")
+    daily = validate_aggregated(df, {"arm": "variant", "visitors": "users"}, counts="daily")
+    assert daily.set_index(["arm", "day"]).loc[("B", 2), "conversions"] == 1  # 1 + 0, summed to date
     df.loc[3, "conversions"] = 3
-    clean = validate_aggregated(df, {"arm": "variant", "visitors": "users"})
+    with pytest.raises(DataError, match="read as cumulative totals to date or as each day's own counts alike"):
+        validate_aggregated(df, {"arm": "variant", "visitors": "users"})
+    clean = validate_aggregated(df, {"arm": "variant", "visitors": "users"}, counts="cumulative")
     assert list(clean.columns[:3]) == ["arm", "day", "visitors"]
+    assert "cumulative totals to date (declared)" in clean.attrs["notes"][0]
+
+
+def test_rising_daily_increments_are_not_read_as_cumulative(capsys, tmp_path):
+    """Each day's own counts that rise every day fit both readings; read as cumulative, only the last day would
+    count. Undeclared, they are refused with the fix; declared daily, every day counts."""
+    import json
+
+    from bayescausal.cli import main
+
+    days = [
+        {"day": d, "arm": arm, "visitors": 1000 + 100 * d, "conversions": 50 + 5 * d + (arm == "B") * d}
+        for d in range(1, 8)
+        for arm in ("A", "B")
+    ]
+    path = tmp_path / "increments.csv"
+    pd.DataFrame(days).to_csv(path, index=False)
+    assert main(["ab", "check", str(path), "--control", "A", "--json", "--no-report"]) == 2
+    assert "--counts cumulative or --counts daily" in capsys.readouterr().err
+    main(["ab", "check", str(path), "--control", "A", "--counts", "daily", "--json", "--no-report"])
+    s = json.loads(capsys.readouterr().out)
+    assert s["arms"]["B"]["visitors"] == sum(1000 + 100 * d for d in range(1, 8))
+    assert any("each day's own counts (declared)" in n for n in s["notes"])
 
 
 def test_event_errors():

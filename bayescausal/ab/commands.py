@@ -33,9 +33,11 @@ def ab_data(
     if spec.data.get("format", "aggregated") != "events":
         if covariate:
             raise SpecError("--covariate needs one row per user (--events): it adjusts each user's metric")
+        counts = spec.data.get("counts")
         if in_engine:
-            return validate_aggregated(aggregated_rows(raw, spec.columns), metrics=metrics, products=products)
-        return validate_aggregated(raw, spec.columns, metrics=metrics, products=products)
+            rows = aggregated_rows(raw, spec.columns)
+            return validate_aggregated(rows, metrics=metrics, products=products, counts=counts)
+        return validate_aggregated(raw, spec.columns, metrics=metrics, products=products, counts=counts)
     cols = {k: spec.columns.get(k, k) for k in EVENT_COLUMNS}
 
     def optional(key):

@@ -30,12 +30,16 @@ def validate_aggregated(
     *,
     metrics: tuple[str, ...] = (),
     products: tuple[tuple[str, str], ...] = (),
+    counts: str | None = None,
 ) -> pd.DataFrame:
     """Check and normalise aggregated A/B rows; returns a clean copy (the input is not modified).
 
     `columns` maps canonical names to the user's column names, e.g. {"arm": "variant"}; `metrics` are further
     per-user metrics (guardrails), each given as its sum `<metric>` and sum of squares `<metric>_sq`.
+    `counts`: how rows with a day read, "cumulative" (totals to date) or "daily" (each day's own counts, summed
+    here to date); the frame's `attrs["counts"]` declares it for tables bayescausal built itself.
     """
+    counts = counts or frame.attrs.get("counts")
     mapping = {user: canon for canon, user in (columns or {}).items()}
     df = frame.rename(columns=mapping).copy()
     v.require_columns(df, ["arm", *COUNTS], what=WHAT, hint=COLUMN_HINT)
@@ -64,7 +68,8 @@ def validate_aggregated(
         if df["day"].isna().any():
             raise DataError(f"{WHAT}: column 'day' has missing values ({v.rows(df, df['day'].isna())}).")
         df["day"] = order_key(df["day"], column="day")  # dates in any format, in their true order
-        _require_cumulative(df)
+        df, note = _to_date(df, counts)
+        notes.append(note)
         df, note = _carry_forward(df)
         notes.append(note)
     if "segment" in df.columns:
@@ -141,15 +146,39 @@ def _names(values) -> str:
     return ", ".join(f"'{x}'" for x in values)
 
 
-def _require_cumulative(df: pd.DataFrame) -> None:
-    group = ["arm"] + (["segment"] if "segment" in df.columns else [])
-    ordered = df.sort_values([*group, "day"])
-    steps = ordered.groupby(group, sort=False)[COUNTS].diff()
-    if (steps < 0).any().any():
+COUNTS_FIX = "declare how they read: --counts cumulative or --counts daily (in a spec: [data] counts = ...)"
+
+
+def _to_date(df: pd.DataFrame, counts: str | None) -> tuple[pd.DataFrame, str | None]:
+    """Rows with a day as counts to date. A file of each day's own counts whose traffic never falls looks
+    exactly like a cumulative one, and reading it as cumulative would keep the last day only: so the reading
+    is declared, or the file must rule one out (counts that fall cannot be cumulative)."""
+    cells = ["arm"] + (["segment"] if "segment" in df.columns else [])
+    ordered = df.sort_values([*cells, "day"], kind="stable")  # the file's own row order is kept: arms by appearance
+    falls = (ordered.groupby(cells, sort=False)[COUNTS].diff() < 0).any(axis=1).reindex(df.index)
+    if counts is None and df["day"].nunique() > 1:
+        first = v.rows(df, falls) if falls.any() else None
         raise DataError(
-            f"{WHAT}: daily rows must be cumulative counts (non-decreasing by day within each arm); "
-            "found a decrease. Convert daily increments with a cumulative sum."
+            f"{WHAT}: the rows have a day, and their counts "
+            + (
+                f"fall from one day to the next ({first}), so they cannot be cumulative totals; "
+                if first
+                else "never fall, so they read as cumulative totals to date or as each day's own counts alike; "
+            )
+            + COUNTS_FIX
         )
+    if counts == "daily":
+        statistics = [c for c in df.columns if c not in (*cells, "day")]
+        df[statistics] = ordered.groupby(cells, sort=False)[statistics].cumsum()  # aligned on the index
+        return df, "counts: each day's own counts (declared), summed to date per arm" + (
+            " and segment" if "segment" in cells else ""
+        )
+    if falls.any():
+        raise DataError(
+            f"{WHAT}: counts declared cumulative fall from one day to the next ({v.rows(df, falls)}); "
+            "cumulative totals never fall. If each row holds that day's own counts, declare --counts daily."
+        )
+    return df, "counts: cumulative totals to date (declared); the last day holds the totals"
 
 
 def _carry_forward(df: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
@@ -172,7 +201,7 @@ def _carry_forward(df: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
         [(*((key,) if len(cells) == 1 else key), day) for key, start in first.items() for day in days[days >= start]],
         columns=[*cells, "day"],
     )
-    full = grid.merge(df, on=[*cells, "day"], how="left", indicator=True).sort_values([*cells, "day"], kind="stable")
+    full = grid.merge(df, on=[*cells, "day"], how="left", indicator=True)  # cells by first appearance, days in order
     filled = full["_merge"] == "left_only"
     if not filled.any():
         return df, None
@@ -360,6 +389,7 @@ def _cells(keys: dict, sizes: list[int], stats: dict, *, cumulative: bool) -> pd
         group = [k for k in keys if k != "day"]
         out = out.sort_values([*group, "day"]).reset_index(drop=True)
         out[list(stats)] = out.groupby(group, sort=False)[list(stats)].cumsum()
+        out.attrs["counts"] = "cumulative"  # summed to date here, so the reading is known
     return out
 
 

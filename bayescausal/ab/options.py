@@ -240,12 +240,19 @@ class TableInputs:
         repeat=True,
         metavar="CANONICAL=YOURS",
     )
+    counts: Literal["cumulative", "daily"] | None = option(
+        None,
+        "rows with a day: 'cumulative' totals to date, or each day's own counts ('daily'), summed to date here; "
+        "required when the file fits both",
+        section="data",
+    )
 
     def name(self) -> str:
         return stem(self.data)
 
     def sections(self, typed: dict) -> dict:
-        return {"data": where_data(self.data, self.table, self.engine), "columns": parse_columns(self.col)}
+        data = where_data(self.data, self.table, self.engine) | ({"counts": self.counts} if self.counts else {})
+        return {"data": data, "columns": parse_columns(self.col)}
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ def _analyze(capsys, tmp_path, frame, command="analyze", name="daily.csv"):
     path = tmp_path / name
     frame.to_csv(path, index=False)
     argv = ["ab", command, str(path), "--control", "A", "--json", "--no-report"]
+    argv += ["--counts", "cumulative"] if "day" in frame.columns else []
     if command == "analyze":
         argv += ["--segments", "beta-binomial"]
     return _json(capsys, argv)

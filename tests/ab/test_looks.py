@@ -20,7 +20,7 @@ def daily(tmp_path):
 
 
 def _check(path, out, *extra):
-    return main(["ab", "check", str(path), "--control", "control", "--out", str(out), *extra])
+    return main(["ab", "check", str(path), "--control", "control", "--counts", "cumulative", "--out", str(out), *extra])
 
 
 def test_the_daily_check_runs_every_day_and_keeps_every_look(tmp_path, daily, capsys):
@@ -81,7 +81,19 @@ def test_daily_rows_with_us_dates_are_replayed_in_date_order(tmp_path, daily, ca
     path, frame = daily
     us = frame.assign(day=pd.to_datetime(frame["day"]).dt.strftime("%m/%d/%Y"))
     us.to_csv(tmp_path / "us.csv", index=False)
-    main(["ab", "check", str(path), "--control", "control", "--json", "--no-report"])
+    main(["ab", "check", str(path), "--control", "control", "--counts", "cumulative", "--json", "--no-report"])
     iso = json.loads(capsys.readouterr().out)
-    main(["ab", "check", str(tmp_path / "us.csv"), "--control", "control", "--json", "--no-report"])
+    main(
+        [
+            "ab",
+            "check",
+            str(tmp_path / "us.csv"),
+            "--control",
+            "control",
+            "--counts",
+            "cumulative",
+            "--json",
+            "--no-report",
+        ]
+    )
     assert json.loads(capsys.readouterr().out)["estimates"] == iso["estimates"]

@@ -51,7 +51,9 @@ def test_a_check_that_says_continue_says_how_many_more_days(capsys, tmp_path):
     frame, _ = load_dataset("simulated-ab-daily")
     path = tmp_path / "daily.csv"
     frame.to_csv(path, index=False)
-    assert main(["ab", "check", str(path), "--control", "control", "--json", "--no-report"]) == 4
+    assert (
+        main(["ab", "check", str(path), "--control", "control", "--counts", "cumulative", "--json", "--no-report"]) == 4
+    )
     s = json.loads(capsys.readouterr().out)
     step = s["decision"]["next_step"]
     assert s["decision"]["verdict"] == "continue" and step["fields"]["more_days"] > 0
