@@ -9,9 +9,12 @@ look exists, and nothing is overwritten (a second look on the same data day gets
 from __future__ import annotations
 
 import base64
+import fcntl
 import html
 import json
 import shutil
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -20,23 +23,44 @@ from bayescausal.errors import ReportExistsError
 from bayescausal.report.writer import MARKER, mark, slug, write_report, write_text_atomic
 
 LOOKS_CSV = "looks.csv"
+LOCK = ".looks.lock"
 
 
 def write_look(result, base: Path, *, force: bool = False, spec_text=None, protect=()) -> Path:
-    """Write `result` as a new look under `base`, then rebuild the trajectory index; returns the look folder."""
+    """Write `result` as a new look under `base`, then rebuild the trajectory index; returns the look folder.
+
+    Scheduled runs overlap (a retry, two cron entries, a slow run beside the next): the report is built in a
+    private staging folder, and only naming it, like rebuilding the index, happens under a lock on `base`, so
+    every run's look is kept under its own name and the index lists them all."""
     _require_ours(base)
     base.mkdir(parents=True, exist_ok=True)
-    _adopt_single_report(base)
-    mark(base)
+    with _locked(base):
+        _adopt_single_report(base)
+        mark(base)
     name = f"look-{slug(str(result.extra.get('look_label') or '')) or 'unlabelled'}"
-    out = base / name
-    if not force:
-        number = 2
-        while out.exists():
-            out, number = base / f"{name}-{number}", number + 1
-    write_report(result, out, force=force, spec_text=spec_text, protect=protect)
-    write_trajectory(base)
+    if force:
+        out = write_report(result, base / name, force=True, spec_text=spec_text, protect=protect)
+    else:
+        staged = write_report(result, base / f".{name}.staged-{uuid.uuid4().hex[:12]}", spec_text=spec_text)
+        with _locked(base):
+            out, number = base / name, 2
+            while out.exists():
+                out, number = base / f"{name}-{number}", number + 1
+            staged.rename(out)
+    with _locked(base):
+        write_trajectory(base)
     return out
+
+
+@contextmanager
+def _locked(base: Path):
+    """An exclusive lock on the looks folder (released when the process ends, however it ends)."""
+    with open(base / LOCK, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _require_ours(base: Path) -> None:
@@ -54,7 +78,7 @@ def _adopt_single_report(base: Path) -> None:
     earlier = base / "look-earlier"
     earlier.mkdir()
     for item in list(base.iterdir()):
-        if item.name not in (earlier.name, MARKER):
+        if item.name not in (earlier.name, MARKER, LOCK):
             shutil.move(str(item), earlier / item.name)
     mark(earlier)
 

@@ -152,6 +152,7 @@ def write_report(
     require_replaceable(out_dir, force, protect)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    tmp.chmod(0o777 & ~_umask())  # mkdtemp's private 0700 would outlive the rename: honour the user's umask
     try:
         figures = result.all_figures()
         pngs = {f.title: figure_png(f.make()) for f in figures}
@@ -178,6 +179,13 @@ def write_report(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it; it is put straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_csv(frame, path: str | Path, *, force: bool = False) -> Path:

@@ -97,3 +97,37 @@ def test_daily_rows_with_us_dates_are_replayed_in_date_order(tmp_path, daily, ca
         ]
     )
     assert json.loads(capsys.readouterr().out)["estimates"] == iso["estimates"]
+
+
+def test_overlapping_scheduled_runs_each_keep_their_look(tmp_path, daily):
+    """Four checks started at once on the same folder (a retry, two cron entries, a slow run beside the next):
+    every run's look is kept under its own name, and the index lists all four."""
+    import subprocess
+    import sys
+
+    path, _ = daily
+    out = tmp_path / "check"
+    argv = [sys.executable, "-m", "bayescausal", "ab", "check", str(path), "--control", "control"]
+    argv += ["--counts", "cumulative", "--out", str(out)]
+    runs = [subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(4)]
+    codes = [run.wait(timeout=300) for run in runs]
+    assert set(codes) <= {0, 4}, [run.stderr.read().decode()[-500:] for run in runs]
+    looks = sorted(p.name for p in out.glob("look-*"))
+    assert len(looks) == 4, looks
+    assert all((out / look / "summary.json").exists() for look in looks)
+    assert len(pd.read_csv(out / "looks.csv")) == 4
+    assert not list(out.glob(".look-*"))  # no staging folder left behind
+
+
+def test_report_folders_honour_the_umask(tmp_path, daily):
+    import os
+    import stat
+
+    path, _ = daily
+    old = os.umask(0o022)
+    try:
+        assert _check(path, tmp_path / "check") in (0, 4)
+    finally:
+        os.umask(old)
+    look = next((tmp_path / "check").glob("look-*"))
+    assert stat.S_IMODE(look.stat().st_mode) == 0o755
