@@ -51,8 +51,26 @@ def _att(capsys, path, *extra):
         lambda t: pd.date_range("2020-01-06", periods=12, freq="W-MON")[t].strftime("%d/%m/%Y"),
         lambda t: pd.date_range("2020-01-06", periods=12, freq="W-MON")[t].strftime("%d %b %Y"),
         lambda t: pd.date_range("2020-01-06", periods=12, freq="W-MON")[t].strftime("%Y-W%V"),
+        lambda t: pd.period_range("2018Q3", periods=12, freq="Q")[t].strftime("%YQ%q"),  # crosses two years
+        lambda t: pd.period_range("2018Q3", periods=12, freq="Q")[t].strftime("Q%q %Y"),
+        lambda t: np.array([f"FY{23 + (k + 48) // 52} W{(k + 48) % 52 + 1:02d}" for k in t]),  # FY23 W49 .. FY24 W08
+        lambda t: np.array([f"FY{24 + (k + 6) // 13}-P{(k + 6) % 13 + 1}" for k in t]),  # P7 .. P13, then P1
+        lambda t: pd.period_range("2019-06", periods=12, freq="M")[t].strftime("%Y-%m"),
+        lambda t: pd.period_range("2019-06", periods=12, freq="M")[t].strftime("%b %Y"),
     ],
-    ids=["week-labels", "us-dates", "day-first", "day-month-name", "iso-week"],
+    ids=[
+        "week-labels",
+        "us-dates",
+        "day-first",
+        "day-month-name",
+        "iso-week",
+        "quarters",
+        "quarter-first",
+        "fiscal-weeks",
+        "fiscal-periods",
+        "months",
+        "month-names",
+    ],
 )
 def test_time_labels_are_put_in_their_true_order(capsys, tmp_path, long_panel, label):
     reference, checks = _att(capsys, did_csv(tmp_path, long_panel, "int.csv"))

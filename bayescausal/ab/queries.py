@@ -46,6 +46,7 @@ def event_statistics(
     """The per-cell sums of `aggregate_events`, from one query in the engine (same arguments, same table)."""
     if covariate:
         metrics = (*metrics, covariate)
+    _booleans_as_counts(scan, converted)
     given = (arm, converted, revenue, segment, timestamp, metrics)
     one_pass = _in_one_pass(scan, *given)
     rows, largest, refunds, counts = one_pass or (*_check_events(scan, *given), {})
@@ -76,6 +77,16 @@ def event_statistics(
         _check_events(scan, *given)
     cells = cells.drop(columns=list(counts))
     return _to_grid(cells, list(keys), _arm_order(scan, arm), cumulative=bool(timestamp))
+
+
+def _booleans_as_counts(scan: Scan, converted: str) -> None:
+    """A true/false (or yes/no, which CSV readers type as BOOLEAN) `converted` column is 1/0, as in Parquet."""
+    t = scan.table
+    if converted in t.columns and t.schema()[converted].is_boolean():
+        import ibis
+
+        flag = t[converted]  # not a cast, which DuckDB pushes into its CSV reader; a missing value stays missing
+        scan.table = t.mutate(**{converted: ibis.cases((flag, 1), (~flag, 0))})
 
 
 def _label(t, column: str):

@@ -1,8 +1,9 @@
 """Put a time column in its true order: numbers, dates in any common format, or numbered labels.
 
 Sorting time labels as text is a silent wrong answer ("week10" < "week2"; "01/13/2020" < "02/01/2019"),
-so a label's order is used only when it is known: numeric values, datetimes, text that parses as dates
-under exactly one format, or text labels that share a prefix and differ by a number ("week1" ... "week12").
+so a label's order is used only when it is known: numeric values, datetimes, text that parses as dates or
+months under exactly one format, ISO year-weeks (2020-W03), quarters (2020Q1, Q1 2020), fiscal periods (FY24
+W01, FY24-P1, FY2024 P13), or text labels that share a prefix and differ by a number ("week1" ... "week12").
 Anything else is refused with a message naming the column and the fix.
 """
 
@@ -33,9 +34,18 @@ DATE_FORMATS = {
     "%B %d, %Y": "January 06, 2020",
     "%d-%b-%Y": "06-Jan-2020",
     "%Y-%m-%d %H:%M:%S": "2020-01-13 00:00:00",
+    # months, as the first day of the month
+    "%Y-%m": "month (2020-01)",
+    "%Y/%m": "month (2020/01)",
+    "%m/%Y": "month (01/2020)",
+    "%b %Y": "month (Jan 2020)",
+    "%B %Y": "month (January 2020)",
+    "%b-%Y": "month (Jan-2020)",
 }
 _NUMBERED = re.compile(r"^(\D*?)(\d+)(\D*)$")
 _YEAR_WEEK = re.compile(r"^(\d{4})[-_ ]?[Ww](\d{1,2})$")
+_QUARTER = (re.compile(r"^(\d{4})\s*[-_ ]?\s*[Qq]([1-4])$"), re.compile(r"^[Qq]([1-4])\s*[-_ /]?\s*(\d{4})$"))
+_FISCAL = re.compile(r"^FY\s*[-_ ]?\s*(\d{2}|\d{4})\s*[-_ ]?\s*([A-Z]{1,2})\s*[-_ ]?\s*(\d{1,2})$", re.IGNORECASE)
 
 
 def order_key(values: pd.Series, *, column: str, time_format: str | None = None) -> pd.Series:
@@ -56,15 +66,16 @@ def order_key(values: pd.Series, *, column: str, time_format: str | None = None)
     numbers = pd.to_numeric(text, errors="coerce")
     if numbers.notna().all():
         return numbers
-    for key in (_dates, _year_weeks, _numbered):
+    for key in (_dates, _year_weeks, _quarters, _fiscal, _numbered):
         found = key(text, column)
         if found is not None:
             return found
     examples = ", ".join(repr(x) for x in text.unique()[:4])
     raise DataError(
         f"time column '{column}': cannot tell the order of its values ({examples}); sorting them as text would "
-        "mix up the periods. Give integer periods, dates (e.g. 2020-01-13), or labels numbered in order "
-        "(week1, week2, ...); for dates in another format set time_format (e.g. --time-format '%d/%m/%Y')."
+        "mix up the periods. Give integer periods, dates (e.g. 2020-01-13), months (2020-01, Jan 2020), quarters "
+        "(2020Q1), fiscal periods (FY24 W01, FY24-P1), or labels numbered in order (week1, week2, ...); for dates "
+        "in another format set time_format (e.g. --time-format '%d/%m/%Y')."
     )
 
 
@@ -98,6 +109,34 @@ def _year_weeks(text: pd.Series, column: str) -> pd.Series | None:
     if parts.isna().any().any():
         return None
     return parts[0].astype(int) * 100 + parts[1].astype(int)
+
+
+def _quarters(text: pd.Series, column: str) -> pd.Series | None:
+    """Calendar quarters ("2019Q1", "2019-Q1", "Q1 2019"), as the first day of the quarter."""
+    for pattern, year_first in zip(_QUARTER, (True, False), strict=True):
+        parts = text.str.extract(pattern)
+        if parts.notna().all().all():
+            year, quarter = (parts[0], parts[1]) if year_first else (parts[1], parts[0])
+            months = (quarter.astype(int) - 1) * 3 + 1
+            return pd.to_datetime(pd.DataFrame({"year": year.astype(int), "month": months, "day": 1}))
+    return None
+
+
+def _fiscal(text: pd.Series, column: str) -> pd.Series | None:
+    """Fiscal weeks, periods or months ("FY24 W01", "FY24-P1", "FY2024 P13"): ordered by fiscal year, then
+    number. One kind of period per column: weeks and periods mixed have no single order."""
+    parts = text.str.extract(_FISCAL)
+    if parts.isna().any().any():
+        return None
+    if parts[1].str.upper().nunique() != 1:
+        kinds = sorted(parts[1].str.upper().unique())
+        raise DataError(
+            f"time column '{column}': fiscal labels of different kinds ({', '.join(kinds)}) have no single order; "
+            "use one kind of period per column"
+        )
+    year = parts[0].astype(int)
+    year = year.where(year >= 100, 2000 + year)
+    return year * 100 + parts[2].astype(int)
 
 
 def _numbered(text: pd.Series, column: str) -> pd.Series | None:
