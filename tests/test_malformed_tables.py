@@ -117,8 +117,51 @@ def test_ab_event_tables(capsys, tmp_path):
         {"user": np.arange(n), "arm": arm, "converted": converted, "revenue": converted * rng.lognormal(3, 1, n)}
     )
     argv = ["ab", "analyze", "{}", "--events", "--control", "A", "--json", "--no-report"]
-    seen = _only_two_outcomes(capsys, tmp_path, clean, argv, "revenue", "arm", seeds=2)
+    flags = {
+        "flags as True/False": lambda f, r: f.assign(converted=f["converted"].astype(bool)),
+        "flags as yes/no": lambda f, r: f.assign(converted=np.where(f["converted"] == 1, "yes", "no")),
+    }
+    seen = _only_two_outcomes(capsys, tmp_path, clean, argv, "revenue", "arm", seeds=2, extra=flags)
     assert seen["padded labels"] == "same answer"
+    assert seen["flags as True/False"] == seen["flags as yes/no"] == "same answer"
+
+
+def _daily_segments() -> pd.DataFrame:
+    """Cumulative counts per (day, segment, arm); the (tablet, B) cell has no new visitors on day 4."""
+    rng = np.random.default_rng(3)
+    rows, total = [], {}
+    for day in range(1, 6):
+        for segment in ("desktop", "mobile", "tablet"):
+            for arm in ("A", "B"):
+                n = 0 if (day, segment, arm) == (4, "tablet", "B") else int(rng.poisson(500))
+                v, c = total.get((segment, arm), (0, 0))  # the counts to date
+                total[segment, arm] = (v + n, c + int(rng.binomial(n, 0.05)))
+                rows.append({"day": day, "segment": segment, "arm": arm, "visitors": v + n})
+                rows[-1]["conversions"] = total[segment, arm][1]
+    return pd.DataFrame(rows)
+
+
+def _no_new_data_row_dropped(frame, rng):
+    """A row that repeats its cell's counts of the day before (no new data) is left out of the export."""
+    return frame[~((frame["day"] == 4) & (frame["segment"] == "tablet") & (frame["arm"] == "B"))]
+
+
+def _one_arm_segment(frame, rng):
+    """A segment that only arm A reaches (an app only control could open), with a far higher rate."""
+    ios = pd.DataFrame(
+        [{"day": d, "segment": "ios", "arm": "A", "visitors": 300 * d, "conversions": 60 * d} for d in range(1, 6)]
+    )
+    return pd.concat([frame, ios], ignore_index=True)
+
+
+def test_ab_daily_segment_tables(capsys, tmp_path):
+    clean = _daily_segments()
+    argv = ["ab", "analyze", "{}", "--control", "A", "--counts", "cumulative", "--segments", "beta-binomial"]
+    argv += ["--json", "--no-report"]
+    extra = {"missing row on a later day": _no_new_data_row_dropped, "segment only one arm has": _one_arm_segment}
+    seen = _only_two_outcomes(capsys, tmp_path, clean, argv, "visitors", "arm", seeds=1, extra=extra)
+    assert seen["missing row on a later day"] == "same answer"
+    assert seen["segment only one arm has"] == "same answer"
 
 
 def test_did_panels(capsys, tmp_path):
@@ -126,7 +169,10 @@ def test_did_panels(capsys, tmp_path):
     long = long.rename(columns={"period": "time", "simulated spend": "outcome"})
     dates = pd.date_range("2021-12-06", periods=10, freq="W-MON")
     argv = ["did", "fit", "--data", "--json", "--no-report", "--no-refutations"]
-    for variant in (long, long.assign(time=dates[long["time"]].strftime("%m/%d/%Y"))):
+    quarters = pd.period_range("2019Q3", periods=10, freq="Q").strftime("%YQ%q")
+    fiscal = np.array([f"FY{24 + (k + 8) // 13}-P{(k + 8) % 13 + 1}" for k in range(10)])
+    variants = [dates.strftime("%m/%d/%Y"), quarters, fiscal]
+    for variant in (long, *(long.assign(time=np.asarray(labels)[long["time"]]) for labels in variants)):
         gap = {"dropped row": lambda f, r: _dropped_rows(f, r, "outcome")}
         seen = _only_two_outcomes(capsys, tmp_path, variant, argv, "outcome", "unit", seeds=2, extra=gap)
         assert seen["dropped row"] == "exit 2"  # an unbalanced panel: refused today, never mis-read
