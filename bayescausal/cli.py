@@ -157,6 +157,18 @@ def _emit(result, args, *, spec_text: str | None = None, default_out: str, looks
             print(f"\nReport: {Path(result.inputs['report']) / 'index.html'}")
 
 
+def _preflight(args, protect: tuple[Path, ...], *, looks: bool) -> None:
+    """Refuse an --out that cannot be written before the analysis runs, not after a fit of minutes."""
+    from bayescausal.report.writer import require_folders_above, require_replaceable
+
+    if args.no_report or not args.out:
+        return
+    if looks:
+        require_folders_above(Path(args.out))
+    else:
+        require_replaceable(Path(args.out), args.force, protect)
+
+
 def _unused(default: Path, *, keep: bool) -> Path:
     """The default report folder, or, when an earlier run left it there, a new one beside it named for today
     (numbered after the first): a scheduled run neither fails nor replaces yesterday's report. A folder named
@@ -198,9 +210,10 @@ def cmd_run(args) -> int:
 
     spec = load_spec(args.spec)
     _stage(f"running spec '{spec.name}' ({spec.kind})")
-    result = run(spec, progress=_stage, sampler_progress=_show_sampler_progress(args))
     args.protect = _data_paths(spec)
     command = registry.get(spec.kind).command(spec.command)
+    _preflight(args, args.protect, looks=command.looks)
+    result = run(spec, progress=_stage, sampler_progress=_show_sampler_progress(args))
     _emit(result, args, spec_text=spec.source_text, default_out=str(spec.out_dir), looks=command.looks)
     return _finish(result, command, args)
 
@@ -215,10 +228,11 @@ def cmd_family(args) -> int:
     family = registry.get(args.command)
     command = family.command(args.subcommand)
     spec, inputs = _spec_from_args(family, command, args)
+    args.protect = _data_paths(spec)
+    _preflight(args, args.protect, looks=command.looks)
     result = run(spec, progress=_stage, sampler_progress=command.samples and _show_sampler_progress(args))
     if command.after is not None:
         command.after(result, inputs, args.force)
-    args.protect = _data_paths(spec)
     _emit(result, args, default_out=f"reports/{spec.name}", looks=command.looks)
     return _finish(result, command, args)
 

@@ -110,6 +110,16 @@ def test_existing_report_needs_force(capsys, ab_csv, tmp_path):
     assert main(["ab", "analyze", str(ab_csv), "--out", str(out), "--force"]) == 0
 
 
+def test_an_out_below_a_file_is_refused_before_the_analysis(capsys, ab_csv, tmp_path):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine")
+    for argv in (["ab", "analyze", str(ab_csv)], ["ab", "check", str(ab_csv), "--counts", "cumulative"]):
+        assert main([*argv, "--out", str(blocker / "report")]) == 2
+        err = capsys.readouterr().err
+        assert f"{blocker} is a file, not a folder" in err and "running the analysis" not in err
+    assert blocker.read_text() == "mine"
+
+
 def test_a_scheduled_run_keeps_yesterdays_default_report_and_writes_beside_it(capsys, ab_csv, tmp_path, monkeypatch):
     """No --out: the second run neither fails nor replaces the first report; it writes a dated folder beside it."""
     import time

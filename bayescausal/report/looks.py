@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from bayescausal.errors import ReportExistsError
-from bayescausal.report.writer import MARKER, mark, slug, write_report, write_text_atomic
+from bayescausal.report.writer import MARKER, mark, require_folders_above, slug, write_report, write_text_atomic
 
 LOOKS_CSV = "looks.csv"
 LOCK = ".looks.lock"
@@ -64,6 +64,7 @@ def _locked(base: Path):
 
 
 def _require_ours(base: Path) -> None:
+    require_folders_above(base)
     if base.exists() and (not base.is_dir() or (any(base.iterdir()) and not (base / MARKER).exists())):
         raise ReportExistsError(
             f"{base} exists and was not written by bayescausal (no {MARKER} marker); looks are never written into "

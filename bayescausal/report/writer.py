@@ -90,6 +90,7 @@ def mark(folder: Path) -> None:
 
 def require_replaceable(out_dir: Path, force: bool, protect: Iterable[str | Path] = ()) -> None:
     """Refuse to write over anything that is not a bayescausal report folder (see the module docstring)."""
+    require_folders_above(out_dir)
     if not out_dir.exists():
         return
     if not out_dir.is_dir():
@@ -118,6 +119,16 @@ def require_replaceable(out_dir: Path, force: bool, protect: Iterable[str | Path
         raise ReportExistsError(
             f"refusing to replace {out_dir}: it was not written by bayescausal (no {MARKER} marker), so --force "
             "does not apply to it and nothing was deleted. Choose a new or empty folder for --out"
+        )
+
+
+def require_folders_above(path: Path) -> None:
+    """Every existing parent of `path` is a folder: an output below a file cannot be written (exit 2, not a
+    traceback from mkdir)."""
+    if blocking := next((p for p in Path(path).absolute().parents if p.exists() and not p.is_dir()), None):
+        raise ReportExistsError(
+            f"cannot write to {path}: {blocking} is a file, not a folder. Choose an output whose parent folders "
+            "are folders (or do not exist yet)"
         )
 
 
@@ -191,6 +202,7 @@ def _umask() -> int:
 def write_csv(frame, path: str | Path, *, force: bool = False) -> Path:
     """Write a CSV atomically; never replace an existing file without `force`."""
     target = Path(path)
+    require_folders_above(target)
     if target.exists() and not force:
         raise ReportExistsError(f"{target} already exists; pass --force to replace it")
     target.parent.mkdir(parents=True, exist_ok=True)
