@@ -478,3 +478,16 @@ def test_report_on_a_plain_file_or_nothing_is_a_clear_error(capsys, tmp_path):
     for target in (tmp_path / "data.csv", tmp_path / "absent"):
         code, _, err = run(capsys, ["report", str(target)])
         assert code == 2 and err.startswith("error:")
+
+
+def test_times_with_utc_offsets_across_a_daylight_saving_switch_are_read_in_utc(capsys, tmp_path, long_panel):
+    """Offsets change at the switch (+00:00, then +01:00), so one column holds both: read in UTC, in order."""
+    local = pd.date_range("2021-03-22 09:00", periods=12, freq="D", tz="Europe/London")  # BST from 28 March
+    stamps = np.array([t.isoformat() for t in local])
+    assert {s[-6:] for s in stamps} == {"+00:00", "+01:00"}
+    reference, checks = _att(capsys, did_csv(tmp_path, long_panel, "int.csv"))
+    relabelled = long_panel.assign(time=stamps[long_panel["time"].to_numpy()])
+    att, relabelled_checks = _att(capsys, did_csv(tmp_path, relabelled))
+    assert att == reference and relabelled_checks == checks
+    att, _ = _att(capsys, did_csv(tmp_path, relabelled), "--time-format", "%Y-%m-%dT%H:%M:%S%z")
+    assert att == reference

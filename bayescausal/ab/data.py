@@ -347,6 +347,16 @@ def _require_metric_columns(events: pd.DataFrame, metrics: tuple[str, ...]) -> N
     v.require_representable(events, list(metrics), what=what)
 
 
+def _timestamps(values: pd.Series) -> pd.Series:
+    """Event times; times with UTC offsets (which change at a daylight-saving switch) are read in UTC."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.dt.tz_convert("UTC").dt.tz_localize(None) if values.dt.tz is not None else values
+    text = values.astype(str).str.strip()
+    if text.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$").all():
+        return pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce").dt.tz_localize(None)
+    return pd.to_datetime(values, errors="coerce")
+
+
 def _grouping(events: pd.DataFrame, *, arm: str, user, segment, timestamp) -> dict:
     """Integer codes and labels of each grouping key: arm, and segment and day where given."""
     arm_codes, arm_names = _codes(events[arm], column=arm)
@@ -356,7 +366,7 @@ def _grouping(events: pd.DataFrame, *, arm: str, user, segment, timestamp) -> di
     if segment:
         keys["segment"] = _codes(events[segment], column=segment, sort=True)
     if timestamp:
-        days = pd.to_datetime(events[timestamp], errors="coerce")
+        days = _timestamps(events[timestamp])
         if days.isna().any():
             raise DataError(f"A/B events: '{timestamp}' has unparseable timestamps ({days.isna().sum()} rows).")
         keys["day"] = pd.factorize(days.dt.normalize(), sort=True)

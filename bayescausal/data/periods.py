@@ -42,6 +42,7 @@ DATE_FORMATS = {
     "%B %Y": "month (January 2020)",
     "%b-%Y": "month (Jan-2020)",
 }
+_OFFSET = re.compile(r"\d[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}:?\d{2})$")
 _NUMBERED = re.compile(r"^(\D*?)(\d+)(\D*)$")
 _YEAR_WEEK = re.compile(r"^(\d{4})[-_ ]?[Ww](\d{1,2})$")
 _QUARTER = (re.compile(r"^(\d{4})\s*[-_ ]?\s*[Qq]([1-4])$"), re.compile(r"^[Qq]([1-4])\s*[-_ /]?\s*(\d{4})$"))
@@ -58,7 +59,8 @@ def order_key(values: pd.Series, *, column: str, time_format: str | None = None)
         return values
     text = values.astype(str).str.strip()
     if time_format is not None:
-        parsed = pd.to_datetime(text, format=time_format, errors="coerce")
+        parsed = _in_utc(text, time_format) if "%z" in time_format else None
+        parsed = pd.to_datetime(text, format=time_format, errors="coerce") if parsed is None else parsed
         if parsed.isna().any():
             bad = text[parsed.isna()].unique()[:3].tolist()
             raise DataError(f"time column '{column}': values {bad} do not match time_format '{time_format}'.")
@@ -66,7 +68,7 @@ def order_key(values: pd.Series, *, column: str, time_format: str | None = None)
     numbers = pd.to_numeric(text, errors="coerce")
     if numbers.notna().all():
         return numbers
-    for key in (_dates, _year_weeks, _quarters, _fiscal, _numbered):
+    for key in (_offset_times, _dates, _year_weeks, _quarters, _fiscal, _numbered):
         found = key(text, column)
         if found is not None:
             return found
@@ -77,6 +79,22 @@ def order_key(values: pd.Series, *, column: str, time_format: str | None = None)
         "(2020Q1), fiscal periods (FY24 W01, FY24-P1), or labels numbered in order (week1, week2, ...); for dates "
         "in another format set time_format (e.g. --time-format '%d/%m/%Y')."
     )
+
+
+def _in_utc(text: pd.Series, fmt: str = "ISO8601") -> pd.Series | None:
+    """Times with UTC offsets, as naive UTC. Offsets change at a daylight-saving switch, so one column holds
+    several; read in UTC they keep their true order. None when some value does not parse."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(text, format=fmt, utc=True, errors="coerce")
+    return None if parsed.isna().any() else parsed.dt.tz_localize(None)
+
+
+def _offset_times(text: pd.Series, column: str) -> pd.Series | None:
+    """ISO-8601 times with a UTC offset or Z ("2021-03-28T09:00:00+01:00"), converted to UTC."""
+    if not text.str.contains(_OFFSET).all():
+        return None
+    return _in_utc(text)
 
 
 def _dates(text: pd.Series, column: str) -> pd.Series | None:
