@@ -83,6 +83,9 @@ class WeeklyInputs:
     data: str | None = option(None, "a weekly CSV/Parquet: date, target, one column per channel", section="data")
     date: str = option("date", "date column (with --data)", section="columns")
     target: str = option("gmv", "sales column (with --data)", section="columns")
+    time_format: str | None = option(
+        None, "strftime format of the date column when its dates are ambiguous (e.g. '%d/%m/%Y')", section="data"
+    )
 
     def name(self) -> str:
         return stem(self.data_dir or self.data) if (self.data_dir or self.data) else ""
@@ -94,4 +97,5 @@ class WeeklyInputs:
             return {"data": {"path": self.data_dir, "format": "dtmart"}}
         if not typed.get("model", {}).get("channels"):
             raise SpecError("--channels is required with --data (the spend columns)")
-        return {"data": {"path": self.data}, "columns": {"date": self.date, "target": self.target}}
+        data = {"path": self.data} | ({"time_format": self.time_format} if self.time_format else {})
+        return {"data": data, "columns": {"date": self.date, "target": self.target}}
