@@ -152,11 +152,20 @@ def _binary_treatment(s: pd.Series, name: str, treated_value) -> np.ndarray:
     if values <= {0, 1} or values <= {False, True}:
         return s.astype(int).to_numpy()
     found = sorted(text.unique())
-    example = next((v for v in found if v not in ("0", "False", "false")), found[-1])
+    likely = [v for v in found if v.casefold() in TREATED_WORDS]
+    hint = (
+        f"--treated-value {likely[0]!r} looks like the treated arm here"
+        if len(likely) == 1
+        else "e.g. --treated-value 'treatment'; no value reads as the treated one for sure, so none is guessed"
+    )
     raise DataError(
         f"treatment '{name}' must be 0/1 or True/False, found {found[:5]}; name the value that means treated "
-        f"(e.g. --treated-value {example}, or [model].treated_value) and every other value counts as control"
+        f"({hint}; or [model].treated_value) and every other value counts as control"
     )
+
+
+# values that mean "treated" in exports; the value suggested only when exactly one of them occurs
+TREATED_WORDS = {"yes", "y", "1", "true", "t", "treated", "treatment", "test", "variant", "exposed", "on"}
 
 
 @dataclass(frozen=True)

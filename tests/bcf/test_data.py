@@ -83,3 +83,20 @@ def test_bcf_spec_errors_name_the_key():
     opt = bcf_options(parse_spec(base | {"diagnostics": {"min_ess": 400}, "sampler": {"draws": 50, "burnin": 5}}))
     assert (opt.thresholds.max_rhat, opt.thresholds.min_ess) == (1.05, 400)
     assert (opt.forest.draws, opt.forest.burnin) == (50, 5)
+
+
+@pytest.mark.parametrize(
+    ("labels", "suggested"),
+    [
+        (("no", "yes"), "--treated-value 'yes'"),
+        (("control", "treatment"), "--treated-value 'treatment'"),
+        (("N", "Y"), "--treated-value 'Y'"),
+        (("email", "none"), "none is guessed"),
+    ],
+)
+def test_a_text_treatment_suggests_the_treated_value_never_the_control(labels, suggested):
+    """Following the hint must never flip the effect's sign: 'no' is not suggested as the treated value."""
+    frame = pd.DataFrame({"y": np.arange(40.0), "d": np.tile(labels, 20), "x": np.arange(40.0)})
+    with pytest.raises(DataError, match="must be 0/1") as caught:
+        prepare(frame, outcome="y", treatment="d", covariates=["x"])
+    assert suggested in str(caught.value)
