@@ -58,7 +58,7 @@ def validate_aggregated(
     arms = df["arm"].unique()
     if len(arms) < 2:
         raise DataError(f"{WHAT}: only one arm ({_names(arms)}); an A/B test needs at least two arms to compare.")
-    v.require_unique(df, keys, what=WHAT)
+    _require_unique_cells(df, keys)
     notes: list[str | None] = []
     totals = df.groupby("arm", sort=False)["visitors"].sum()
     empty = totals.index[totals == 0]
@@ -78,6 +78,39 @@ def validate_aggregated(
     df = df.reset_index(drop=True)
     df.attrs["notes"] = [n for n in notes if n]
     return df
+
+
+TIME_NAMES = {"date", "day", "dt", "ds", "week", "period", "time", "timestamp", "month"}
+
+
+def _require_unique_cells(df: pd.DataFrame, keys: list[str]) -> None:
+    """One row per cell. Several rows per arm in a daily file whose day column has another name ('date') must
+    not read as rows to aggregate: summing cumulative counts over days inflates them. Name the column."""
+    if "day" not in df.columns and df.duplicated(keys).any() and (column := _day_like_column(df, keys)):
+        raise DataError(
+            f"{WHAT}: several rows per {' and '.join(keys)}, and column '{column}' holds dates: if each row is "
+            f"one day, map it with --col day={column} (in a spec: [columns] day = \"{column}\") and say how the "
+            "counts read (--counts cumulative or --counts daily). Summing the rows would count cumulative totals "
+            "once per day."
+        )
+    v.require_unique(df, keys, what=WHAT)
+
+
+def _day_like_column(df: pd.DataFrame, keys: list[str]) -> str | None:
+    """A column other than the keys and statistics whose values are dates or periods in a known order and
+    differ within each cell: the day column under another name."""
+    for column in df.columns:
+        if column in keys or column in AB_COLUMNS or pd.api.types.is_float_dtype(df[column]):
+            continue
+        if pd.api.types.is_numeric_dtype(df[column]) and str(column).casefold() not in TIME_NAMES:
+            continue  # a number is a period only under a name that says so
+        try:
+            order_key(df[column], column=column)
+        except DataError:
+            continue
+        if not df.duplicated([*keys, column]).any():
+            return column
+    return None
 
 
 def _require_revenue_stats(df: pd.DataFrame) -> None:

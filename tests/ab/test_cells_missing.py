@@ -105,3 +105,12 @@ def test_no_segment_in_every_arm_is_refused():
     )
     with pytest.raises(DataError, match="no segment has visitors in every arm"):
         validate_aggregated(frame)
+
+
+@pytest.mark.parametrize("name", ["date", "Week"])
+def test_a_day_column_under_another_name_is_named_not_summed(capsys, tmp_path, name):
+    frame = cumulative(days=4).drop(columns="segment").groupby(["day", "arm"], as_index=False).sum()
+    if name == "Week":
+        frame["day"] = frame["day"].rank(method="dense").astype(int)
+    code, s, err = _analyze(capsys, tmp_path, frame.rename(columns={"day": name}), command="check")
+    assert code == 2 and f"--col day={name}" in err and "--counts cumulative" in err
