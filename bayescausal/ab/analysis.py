@@ -31,7 +31,7 @@ from bayescausal.ab.hierarchy import beta_binomial_grid, fit_segment_lifts
 from bayescausal.ab.options import ABOptions
 from bayescausal.ab.ratio import ratio_posterior
 from bayescausal.ab.revenue import fit_revenue
-from bayescausal.ab.sequential import srm_pvalue
+from bayescausal.ab.sequential import planned_split, srm_pvalue
 from bayescausal.errors import ConvergenceWarning, SpecError
 from bayescausal.estimates import from_distribution, from_draws
 from bayescausal.result import Check, LiftTest, Parts, Result
@@ -228,14 +228,16 @@ def _order_value_check(arm: str, pvalues: dict, misfit: list[str]) -> Check:
 
 def _srm_check(conv: Conversion, opt: ABOptions) -> Check:
     """Gating: a sample ratio mismatch means the assignment is broken, so no comparison of arms is causal."""
+    planned = planned_split(conv.arms, opt.allocation)
     p_srm = srm_pvalue(conv.visitors, opt.allocation)
     split = dict(zip(conv.arms, conv.visitors.astype(int).tolist(), strict=True))
     ok = p_srm >= opt.srm_alpha
     return Check(
         "sample ratio mismatch",
         ok,
-        f"observed split {split}, chi-square p = {p_srm:.3g}" + ("" if ok else ": the assignment is broken"),
-        {"p_value": p_srm, "alpha": opt.srm_alpha, "next_step": {"observed_split": split, "planned": opt.allocation}},
+        f"observed split {split} against the planned {planned}, chi-square p = {p_srm:.3g}"
+        + ("" if ok else ": the assignment is broken"),
+        {"p_value": p_srm, "alpha": opt.srm_alpha, "next_step": {"observed_split": split, "planned": planned}},
         gating=True,
         next_step="find why the split differs from the plan (randomiser, redirects, bot filtering, logging), fix "
         "it and rerun the test; no estimate from this split can be trusted",

@@ -89,7 +89,7 @@ def _require_unique_cells(df: pd.DataFrame, keys: list[str]) -> None:
     if "day" not in df.columns and df.duplicated(keys).any() and (column := _day_like_column(df, keys)):
         raise DataError(
             f"{WHAT}: several rows per {' and '.join(keys)}, and column '{column}' holds dates: if each row is "
-            f"one day, map it with --col day={column} (in a spec: [columns] day = \"{column}\") and say how the "
+            f'one day, map it with --col day={column} (in a spec: [columns] day = "{column}") and say how the '
             "counts read (--counts cumulative or --counts daily). Summing the rows would count cumulative totals "
             "once per day."
         )

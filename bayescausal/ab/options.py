@@ -39,7 +39,9 @@ class ABOptions:
         "logit-normal", "partial pooling over the segment column, if present"
     )
     allocation: tuple[float, ...] | None = option(
-        None, "planned traffic split for the SRM check, e.g. 0.5,0.5 (default: equal)"
+        None,
+        "planned traffic split for the SRM check, control first, then the other arms in the order they first "
+        "appear, e.g. 0.5,0.5 (default: equal); the report names each share's arm",
     )
     srm_alpha: float = option(SRM_ALPHA, "sample ratio mismatch alarm when the chi-square p is below this")
     covariate: str | None = option(
@@ -113,7 +115,11 @@ class CheckOptions:
     min_days: int = option(7, "no decision before this many looks")
     min_visitors: int = option(1000, "no decision before every arm has this many visitors")
     min_prob_positive: float = option(0.9, "ship only when P(arm beats control) is at least this", flag="min-prob")
-    allocation: tuple[float, ...] | None = option(None, "planned split for the SRM check, e.g. 0.5,0.5")
+    allocation: tuple[float, ...] | None = option(
+        None,
+        "planned split for the SRM check, control first, then the other arms in the order they first appear "
+        "(e.g. 0.5,0.5); the report names each share's arm",
+    )
     srm_alpha: float = option(SRM_ALPHA, "SRM alarm when the chi-square p is below this")
 
     def __post_init__(self):

@@ -11,7 +11,7 @@ from bayescausal import diagnostics as diag
 from bayescausal.ab import plots
 from bayescausal.ab.beta import BetaPosterior, LiftDistribution
 from bayescausal.ab.planning import more_data_needed, plan_test
-from bayescausal.ab.sequential import StoppingRule, check, operating_characteristics
+from bayescausal.ab.sequential import StoppingRule, check, operating_characteristics, planned_split
 from bayescausal.ab.thompson import allocate, simulate_regret
 from bayescausal.estimates import from_distribution
 from bayescausal.result import Check, Figure, Result
@@ -51,8 +51,7 @@ def check_result(
     srm = Check(
         "sample ratio mismatch",
         seq.srm_pvalue >= rule.srm_alpha,
-        f"chi-square p = {seq.srm_pvalue:.3g} against the planned allocation "
-        f"({'equal' if rule.allocation is None else rule.allocation})",
+        f"chi-square p = {seq.srm_pvalue:.3g} against the planned split {planned_split(seq.arms, rule.allocation)}",
         {"p_value": seq.srm_pvalue},
         gating=True,
         next_step="stop the test, find why the split differs from the plan (randomiser, redirects, bot filtering, "

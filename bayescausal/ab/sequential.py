@@ -48,6 +48,18 @@ class StoppingRule:
         return self.threshold * control_mean if self.relative else self.threshold
 
 
+def planned_split(arms: list[str], allocation: tuple[float, ...] | None) -> dict[str, float]:
+    """The planned share of each arm by name (control first, as the shares are given), so a report never shows
+    shares without saying whose they are."""
+    shares = [1 / len(arms)] * len(arms) if allocation is None else list(allocation)
+    if len(shares) != len(arms):
+        raise SpecError(
+            f"allocation has {len(shares)} shares for {len(arms)} arms ({', '.join(arms)}, control first); give one "
+            "share per arm in that order"
+        )
+    return dict(zip(arms, map(float, shares), strict=True))
+
+
 def srm_pvalue(visitors: np.ndarray, allocation: tuple[float, ...] | None) -> float:
     """Chi-square goodness-of-fit p-value of the observed split against the planned allocation."""
     visitors = np.asarray(visitors, dtype=float)

@@ -114,3 +114,15 @@ def test_a_day_column_under_another_name_is_named_not_summed(capsys, tmp_path, n
         frame["day"] = frame["day"].rank(method="dense").astype(int)
     code, s, err = _analyze(capsys, tmp_path, frame.rename(columns={"day": name}), command="check")
     assert code == 2 and f"--col day={name}" in err and "--counts cumulative" in err
+
+
+def test_the_planned_split_names_each_arm(capsys, tmp_path):
+    """Shares are control first, then the other arms in file order, whatever the file's own order; the check
+    names whose share is whose."""
+    frame = pd.DataFrame({"arm": ["B", "A"], "visitors": [1000, 9000], "conversions": [50, 450]})
+    path = tmp_path / "split.csv"
+    frame.to_csv(path, index=False)
+    assert main(["ab", "analyze", str(path), "--control", "A", "--allocation", "0.9,0.1", "--json", "--no-report"]) == 0
+    srm = json.loads(capsys.readouterr().out)["checks"][0]
+    assert srm["passed"] and srm["values"]["next_step"]["planned"] == {"A": 0.9, "B": 0.1}
+    assert "against the planned {'A': 0.9, 'B': 0.1}" in srm["detail"]
