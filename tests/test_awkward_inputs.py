@@ -456,7 +456,7 @@ def test_bcf_numeric_treatment_codes_are_named_as_they_appear():
 
     frame = hahn(n=300, seed=0)
     coded = frame.assign(z=frame["z"] * 2)
-    with pytest.raises(DataError, match="--treated-value 2"):
+    with pytest.raises(DataError, match="--treated-value '2'"):
         prepare(coded, outcome="y", treatment="z", covariates=["x1", "x2"])
     for value in (2, "2", " 2"):
         data = prepare(coded, outcome="y", treatment="z", covariates=["x1", "x2"], treated_value=value)

@@ -153,6 +153,8 @@ def _binary_treatment(s: pd.Series, name: str, treated_value) -> np.ndarray:
         return s.astype(int).to_numpy()
     found = sorted(text.unique())
     likely = [v for v in found if v.casefold() in TREATED_WORDS]
+    if not likely and len(found) == 2 and sum(v.casefold() in CONTROL_WORDS for v in found) == 1:
+        likely = [v for v in found if v.casefold() not in CONTROL_WORDS]  # 0/2, none/email: the other one
     hint = (
         f"--treated-value {likely[0]!r} looks like the treated arm here"
         if len(likely) == 1
@@ -166,6 +168,7 @@ def _binary_treatment(s: pd.Series, name: str, treated_value) -> np.ndarray:
 
 # values that mean "treated" in exports; the value suggested only when exactly one of them occurs
 TREATED_WORDS = {"yes", "y", "1", "true", "t", "treated", "treatment", "test", "variant", "exposed", "on"}
+CONTROL_WORDS = {"no", "n", "0", "false", "f", "control", "none", "off", "holdout", "baseline"}
 
 
 @dataclass(frozen=True)

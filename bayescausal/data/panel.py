@@ -181,12 +181,12 @@ def require_design(panel: Panel) -> None:
     if not d.any():
         raise DataError(f"{WHAT}: no unit is ever treated; there is no effect to estimate.")
     ever = d.any(axis=1)
-    if ever.all():
-        raise DataError(
-            f"{WHAT}: every unit is treated at some point and none is never-treated; add control "
-            "units (never treated) so the counterfactual trend can be learned."
-        )
     first = np.where(ever, d.argmax(axis=1), -1)
+    if ever.all() and len(set(first.tolist())) == 1:
+        raise DataError(
+            f"{WHAT}: every unit is treated, all from the same period, so no unit shows the trend without "
+            "treatment; add control units (never treated, or treated later) so the counterfactual can be learned."
+        )
     if (first[ever] == 0).any():
         n = int((first[ever] == 0).sum())
         raise DataError(

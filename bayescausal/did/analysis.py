@@ -63,7 +63,9 @@ def analyze(panel: Panel, options: DiDOptions | None = None, *, cost: dict | Non
     total cost was given."""
     opt = options or DiDOptions()
     parts = Parts()
-    groups = cohorts(panel, pre_periods=opt.pre_periods)
+    skipped: list[str] = []
+    groups = cohorts(panel, pre_periods=opt.pre_periods, skipped=skipped)
+    parts.notes.extend(f"staggered design: {why}" for why in skipped)
     pre_mean = float(np.mean([panel.outcome[c.treated_units, : c.start].mean() for c in groups]))
     total_cost = opt.cost if opt.cost is not None else (cost["total"] if cost else None)
     money = partial(_money_and_decision, pre_mean=pre_mean, cost=total_cost, opt=opt, **LABELS)

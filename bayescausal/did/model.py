@@ -48,8 +48,16 @@ class Cohort:
         return len(self.treated_units) * (self.end - self.start + 1)
 
 
-def cohorts(panel: Panel, *, pre_periods: int | None = None, min_controls: int = 2) -> list[Cohort]:
-    """Group treated units by treatment window and build each unit's post-minus-pre contrast."""
+def cohorts(
+    panel: Panel, *, pre_periods: int | None = None, min_controls: int = 2, skipped: list[str] | None = None
+) -> list[Cohort]:
+    """Group treated units by treatment window and build each unit's post-minus-pre contrast.
+
+    Controls are units untreated through the end of the cohort's window. Where too few are (every unit is
+    treated eventually), the window is cut at the period before the next cohort starts, so the units treated
+    later serve as not-yet-treated controls for the periods before their own treatment. A cohort with no
+    comparison even then (the last one to be treated) is left out, and why is appended to `skipped`; only
+    when no cohort has a comparison is the panel refused."""
     d = panel.treated
     ever = d.any(axis=1)
     first = np.where(ever, d.argmax(axis=1), -1)
@@ -60,22 +68,37 @@ def cohorts(panel: Panel, *, pre_periods: int | None = None, min_controls: int =
             "DiD panel: treatment must be one contiguous window per unit (switching on and off "
             "repeatedly is not a difference-in-differences design this model supports)."
         )
-    out = []
+    out, left_out = [], []
+    starts = sorted(set(first[ever].tolist()))
     for start, end in sorted(set(zip(first[ever].tolist(), last[ever].tolist(), strict=True))):
         treated_units = np.flatnonzero((first == start) & (last == end))
-        untreated_through_end = ~d[:, : end + 1].any(axis=1)
-        control_units = np.flatnonzero(untreated_through_end)
-        if len(control_units) < min_controls:
-            raise DataError(
-                f"DiD panel: the cohort treated from period {panel.periods[start]} has fewer than "
-                f"{min_controls} never- or not-yet-treated control units."
+        later = [s for s in starts if s > start]
+        for cut in (end, *([min(end, later[0] - 1)] if later else [])):  # full window, else before the next cohort
+            control_units = np.flatnonzero(~d[:, : cut + 1].any(axis=1))
+            if len(control_units) >= min_controls:
+                break
+        else:
+            left_out.append(
+                f"the cohort treated from period {panel.periods[start]} ({len(treated_units)} units) has fewer than "
+                f"{min_controls} never- or not-yet-treated units to compare with"
+                + ("" if later else ": every other unit is treated by then, so its effect is not estimated")
             )
+            continue
         pre_lo = 0 if pre_periods is None else max(0, start - pre_periods)
         pre = slice(pre_lo, start)
-        post = slice(start, end + 1)
+        post = slice(start, cut + 1)
         z = panel.outcome[:, post].mean(axis=1) - panel.outcome[:, pre].mean(axis=1)
-        label = f"{panel.periods[start]}-{panel.periods[end]}"
-        out.append(Cohort(start, end, treated_units, control_units, z[treated_units], z[control_units], label))
+        label = f"{panel.periods[start]}-{panel.periods[cut]}"
+        if cut < end:
+            left_out.append(
+                f"the cohort treated from period {panel.periods[start]} is compared over periods {label} only, "
+                f"before its not-yet-treated controls (treated from {panel.periods[later[0]]}) are treated"
+            )
+        out.append(Cohort(start, cut, treated_units, control_units, z[treated_units], z[control_units], label))
+    if not out:
+        raise DataError("DiD panel: no cohort has a comparison: " + "; ".join(left_out))
+    if skipped is not None:
+        skipped.extend(left_out)
     return out
 
 

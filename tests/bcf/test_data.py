@@ -91,7 +91,8 @@ def test_bcf_spec_errors_name_the_key():
         (("no", "yes"), "--treated-value 'yes'"),
         (("control", "treatment"), "--treated-value 'treatment'"),
         (("N", "Y"), "--treated-value 'Y'"),
-        (("email", "none"), "none is guessed"),
+        (("email", "none"), "--treated-value 'email'"),
+        (("a", "b"), "none is guessed"),
     ],
 )
 def test_a_text_treatment_suggests_the_treated_value_never_the_control(labels, suggested):

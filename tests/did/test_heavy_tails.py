@@ -67,3 +67,31 @@ def test_one_treated_unit_publishes_a_stable_centre_and_stays_inconclusive(capsy
     beta, _ = within_estimator(panel)
     assert abs(medians.mean() - beta) < 0.05 * spreads.mean()
     assert abs(beta - (cohort.z_treated.mean() - cohort.z_control.mean())) < 1e-9
+
+
+def test_staggered_adoption_where_every_unit_is_treated_eventually(capsys, tmp_path):
+    """Two cohorts and no never-treated unit: the early cohort is compared with the late one before the late one
+    is treated (not-yet-treated controls); the last cohort has no comparison, and the report says so."""
+    rng = np.random.default_rng(2)
+    units, periods, effect = 80, 14, 3.0
+    start = np.where(np.arange(units) < 40, 5, 10)  # every unit is treated: from period 5 or from period 10
+    y = rng.gamma(2.0, 10.0, units)[:, None] + np.sin(np.arange(periods))[None] + rng.normal(0, 2, (units, periods))
+    d = np.arange(periods)[None, :] >= start[:, None]
+    y = y + effect * d
+    rows = [
+        {"unit": i, "time": t, "outcome": y[i, t], "treated": int(d[i, t])}
+        for i in range(units)
+        for t in range(periods)
+    ]
+    path = tmp_path / "all_treated.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    main(["did", "fit", "--data", str(path), "--json", "--no-report", "--no-refutations"])
+    s = json.loads(capsys.readouterr().out)
+    att = s["estimates"]["att"]
+    assert att["hdi_low"] <= effect <= att["hdi_high"], att
+    notes = " ".join(s["notes"])
+    assert "compared over periods 5-9 only" in notes and "from period 10 (40 units)" in notes
+    assert "its effect is not estimated" in notes
+    # the same contrast by hand: early units' post (5..9) minus pre (0..4), against the late units'
+    z = y[:, 5:10].mean(1) - y[:, :5].mean(1)
+    assert abs(att["mean"] - (z[:40].mean() - z[40:].mean())) < 4 * att["sd"] / np.sqrt(1000)
