@@ -491,3 +491,17 @@ def test_times_with_utc_offsets_across_a_daylight_saving_switch_are_read_in_utc(
     assert att == reference and relabelled_checks == checks
     att, _ = _att(capsys, did_csv(tmp_path, relabelled), "--time-format", "%Y-%m-%dT%H:%M:%S%z")
     assert att == reference
+
+
+def test_did_unit_ids_that_mix_numbers_and_text_are_units():
+    """Store 7 and store "S12" are both units (a DataFrame from two exports); 7 and "7" would be one unit typed
+    two ways, and are refused with their rows."""
+    from bayescausal.data.panel import from_long
+
+    panel = simulate_panel(units=20, periods=8, cohorts=((5, 7),), seed=2).to_long()
+    mixed = panel.assign(unit=[u if u % 2 else f"S{u}" for u in panel["unit"]])
+    built = from_long(mixed, unit="unit", time="period", outcome="simulated spend", treated="treated")
+    assert len(built.units) == 20 and "S0" in built.units and "1" in built.units
+    clash = pd.concat([mixed, mixed[mixed["unit"] == 1].assign(unit="1", period=lambda f: f["period"] + 100)])
+    with pytest.raises(DataError, match=r"occur as both \(index labels"):
+        from_long(clash, unit="unit", time="period", outcome="simulated spend", treated="treated")

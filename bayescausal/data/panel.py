@@ -78,7 +78,7 @@ def from_long(
     v.require_finite(frame, [outcome], what=WHAT)
     v.require_representable(frame, [outcome], what=WHAT)
     v.require_unique(frame, [unit, time], what=WHAT)
-    units, u_idx = np.unique(frame[unit].to_numpy(), return_inverse=True)
+    units, u_idx = np.unique(_unit_labels(frame, unit), return_inverse=True)
     key = order_key(frame[time], column=time, time_format=time_format)
     _, first_row, t_idx = np.unique(key.to_numpy(), return_index=True, return_inverse=True)
     periods = frame[time].to_numpy()[first_row]
@@ -98,6 +98,25 @@ def unbalanced(missing: int, cells: int) -> DataError:
         f"{WHAT}: the panel is unbalanced ({missing} unit-period cells missing of {cells}); "
         "fill the missing cells (e.g. zero spend for weeks without purchases) or drop units with gaps."
     )
+
+
+def _unit_labels(frame: pd.DataFrame, unit: str) -> np.ndarray:
+    """Unit ids as they are, or as text when numbers and text are mixed (store 7 and store "S12" are both
+    units); refused only when two ids become one as text (7 and "7"), naming their rows."""
+    ids = frame[unit]
+    kinds = ids.map(lambda x: isinstance(x, str))
+    if kinds.all() or not kinds.any():
+        return ids.to_numpy()
+    text = ids.astype(str).str.strip()
+    pairs = pd.DataFrame({"id": ids, "text": text}).drop_duplicates()
+    clash = pairs["text"].duplicated(keep=False)
+    if clash.any():
+        rows = v.rows(frame, text.isin(pairs.loc[clash, "text"]))
+        raise DataError(
+            f"{WHAT}: unit ids in '{unit}' mix numbers and text, and {sorted(pairs.loc[clash, 'text'].unique())[:3]} "
+            f"occur as both ({rows}); make each unit's id one value (all text or all numbers)"
+        )
+    return text.to_numpy()
 
 
 def from_scan(scan, *, unit: str, time: str, outcome: str, treated: str, time_format: str | None = None) -> Panel:

@@ -111,7 +111,7 @@ def test_real_dtmart_fit_publishes_every_channel():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         mmm = fit(data, MMMOptions(sampler=SamplerSettings(draws=150, tune=300, chains=2, seed=1)))[0]
-    roas, _ = channel_roas(mmm)
+    roas, _ = channel_roas(mmm, data)
     assert list(roas["channel"].values) == data.channels
     assert np.isfinite(roas.values).all() and (roas.values >= 0).all()
     weekly = contributions(mmm)  # summed over the product groups, still weekly
