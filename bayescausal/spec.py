@@ -78,7 +78,8 @@ class Spec:
         return Path(self.output.get("dir", f"reports/{self.name}"))
 
     def data_path(self) -> Path | None:
-        """The data path (relative paths are relative to where the command runs, like `[output].dir`)."""
+        """The data path: absolute for a spec file (relative paths there are relative to the spec file); for
+        the CLI's and the API's inputs, relative to where the command runs."""
         return Path(self.data["path"]) if "path" in self.data else None
 
 
@@ -199,4 +200,16 @@ def load_spec(path: str | Path) -> Spec:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path} is not valid TOML: {exc}") from exc
+    _anchor_data_path(raw, path)
     return parse_spec(raw, source_text=text)
+
+
+def _anchor_data_path(raw: dict, spec_path: Path) -> None:
+    """A relative `[data] path` is relative to the spec file, not to wherever the command runs: a scheduled job
+    started elsewhere would otherwise read a stale file of the same name there. It is stored absolute, so the
+    report records exactly which file was read."""
+    data = raw.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("path"), str) or "://" in data["path"]:
+        return
+    given = Path(data["path"]).expanduser()
+    data["path"] = str(given if given.is_absolute() else (spec_path.parent / given).resolve())

@@ -73,3 +73,28 @@ def test_diagnostics_thresholds_and_monte_carlo_option_reach_the_analysis():
     result = run(spec)
     for arm in result.extra["arms"].values():
         assert abs(arm["mc_prob_best"] - arm["prob_best"]) < 5 * arm["mc_prob_best_mcse"] + 1e-9
+
+
+def test_a_relative_data_path_is_relative_to_the_spec_file_and_recorded_absolute(tmp_path, monkeypatch, capsys):
+    """A scheduled job started in another folder must read the spec's file, not a stale one of the same name
+    where it runs; the report records the absolute path it read."""
+    import json
+
+    import pandas as pd
+
+    from bayescausal.cli import main
+
+    project = tmp_path / "project"
+    project.mkdir()
+    pd.DataFrame({"arm": ["A", "B"], "visitors": [1000, 1000], "conversions": [50, 70]}).to_csv(project / "t.csv")
+    (project / "spec.toml").write_text('kind = "ab"\nname = "t"\n[data]\npath = "t.csv"\n[model]\ncontrol = "A"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    pd.DataFrame({"arm": ["A", "B"], "visitors": [10, 10], "conversions": [5, 1]}).to_csv(elsewhere / "t.csv")
+    monkeypatch.chdir(elsewhere)
+    spec = load_spec(project / "spec.toml")
+    assert spec.data["path"] == str((project / "t.csv").resolve())
+    assert main(["run", str(project / "spec.toml"), "--json", "--no-report"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["arms"]["B"]["visitors"] == 1000  # the spec's file, not the stale one here
+    assert str((project / "t.csv").resolve()) in json.dumps(summary["inputs"])
