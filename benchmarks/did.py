@@ -27,6 +27,7 @@ from bayescausal.data.complete_journey import complete_journey_panel, load_compl
 from bayescausal.diagnostics import diagnose
 from bayescausal.did.analysis import analyze_campaigns
 from bayescausal.did.model import cohorts, posterior_gaussian, posterior_student_t, within_estimator
+from bayescausal.did.options import DiDOptions
 from bayescausal.sampling import SamplerSettings
 from bayescausal.simulate.did import simulate_panel
 
@@ -122,7 +123,7 @@ def main() -> None:
     print(table.to_string(float_format=lambda v: f"{v:.4g}"))
 
     t = time.perf_counter()
-    pooled = analyze_campaigns(tables, sampler=SamplerSettings(seed=1))
+    pooled = analyze_campaigns(tables, DiDOptions(sampler=SamplerSettings(seed=1)))
     secs = time.perf_counter() - t
     print(
         f"\n== All campaigns, pooled by type: {secs:.1f} s (target < 600 s), diagnostics "

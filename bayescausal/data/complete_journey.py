@@ -111,6 +111,9 @@ def complete_journey_panel(
 
     outcome: "total" (all spend) or "target" (spend on the products the campaign's coupons target).
     Weeks run from the first week of data to the campaign's last week (or to the end of the data).
+    The households are the campaign's recipients and its clean controls: households never in any campaign or
+    not yet (their first campaign starts after this one ends). A household already reached by another
+    campaign is neither, so it is left out; `did fit --campaign` and `did campaigns` share this design.
     """
     tables = tables or load_complete_journey()
     start, end, _ = campaign_weeks(tables, campaign_id)
@@ -127,11 +130,20 @@ def complete_journey_panel(
     received = np.isin(
         households, tables["campaigns"].loc[tables["campaigns"]["campaign_id"] == campaign_id, "household_id"]
     )
+    keep = received | ~(first_campaign_start(tables, households) <= end)  # never (NaN) or not yet treated
     window = (weeks >= start) & (weeks <= end)
-    treated = received[:, None] & window[None, :]
-    panel = Panel(y, treated, households, weeks, f"{outcome} spend")
+    treated = received[keep, None] & window[None, :]
+    panel = Panel(y[keep], treated, households[keep], weeks, f"{outcome} spend")
     require_design(panel)
     return panel
+
+
+def first_campaign_start(tables: dict[str, pd.DataFrame], households: np.ndarray) -> np.ndarray:
+    """Each household's first campaign start week (NaN: never in any campaign)."""
+    membership = tables["campaigns"]
+    starts = {int(c): campaign_weeks(tables, int(c))[0] for c in membership["campaign_id"].unique()}
+    first = membership.assign(start=membership["campaign_id"].map(lambda c: starts[int(c)]))
+    return first.groupby("household_id")["start"].min().reindex(households).to_numpy(dtype=float)
 
 
 def campaign_cost(tables: dict[str, pd.DataFrame], campaign_id: int, *, per_household: float) -> dict[str, float]:

@@ -30,7 +30,9 @@ from bayescausal.did.pretrend import linear_pretrend
 from bayescausal.did.sensitivity import GRID, relative_magnitudes
 from bayescausal.did.sensitivity import plot as sensitivity_plot
 from bayescausal.did.stability import PeriodDropper
+from bayescausal.errors import DataError
 from bayescausal.estimates import from_draws, hdi_from_draws
+from bayescausal.family import quiet
 from bayescausal.result import Check, LiftTest, Parts, Result
 from bayescausal.roi import decide_from_draws, summarise_roi
 
@@ -524,17 +526,19 @@ def _near_zero(name: str, panel: Panel, opt: DiDOptions) -> Check:
     )
 
 
-def analyze_campaigns(tables: dict, options: DiDOptions | None = None) -> Result:
+def analyze_campaigns(tables: dict, options: DiDOptions | None = None, *, progress=quiet) -> Result:
     """All Complete Journey campaigns, partially pooled within and across types (see did.campaigns).
 
     With `mailer_cost_per_household`, the cost is mailers plus coupon discounts used, summed over the
     campaigns analysed (the same campaigns the incremental revenue covers)."""
-    from bayescausal.did.campaigns import campaign_contrasts, fit_pooled
+    from bayescausal.did.campaigns import campaign_analyses, fit_pooled
 
     opt = options or DiDOptions()
     parts = Parts()
-    contrasts = campaign_contrasts(tables, pre_weeks=opt.pre_weeks)
+    contrasts = campaign_analyses(tables, opt, progress=progress)
     used = contrasts[contrasts["skipped"] == ""].reset_index(drop=True)
+    parts.checks.append(_campaign_checks(contrasts, used))
+    progress(f"pooling the {len(used)} campaigns whose own checks pass (NUTS)")
     idata = fit_pooled(contrasts, opt.sampler)
     weights = used["treated_unit_periods"].to_numpy(float)
     att = _campaign_estimates(idata, used, contrasts, weights, opt, parts)
@@ -556,10 +560,12 @@ def analyze_campaigns(tables: dict, options: DiDOptions | None = None) -> Result
         ship_label="campaigns pay: keep running them",
         reject_label="campaigns do not pay: cut or redesign",
     )
+    window = "all weeks before it" if opt.pre_periods is None else f"{opt.pre_periods} weeks before it"
     parts.notes[:0] = [
-        "each campaign: household post-minus-pre contrasts (pre-period "
-        f"{opt.pre_weeks} weeks), recipients vs households never or not yet treated by any campaign; its effect "
-        "enters the hierarchy as a normal likelihood with the contrast's standard error",
+        f"each campaign: the design and checks of `did fit --campaign` (pre-period: {window}; recipients vs "
+        "households never or not yet treated by any campaign); its exact posterior's centre and spread enter "
+        "the hierarchy as a normal likelihood. The effects depend on the pre-period window: --pre-periods "
+        "changes it for every campaign, and each campaign's own report shows its leave-one-period-out range",
         "pooling: campaign effect ~ N(type mean, sigma_campaign), type mean ~ N(overall, sigma_type), non-centred",
         "overall ATT = campaign effects weighted by treated household-weeks, draw by draw",
     ]
@@ -605,6 +611,37 @@ def _campaign_estimates(idata, used, contrasts, weights, opt: DiDOptions, parts:
     parts.extra["campaigns"] = table.to_dict("records")
     parts.figure("Campaign effects: raw vs pooled", partial(plots.campaign_forest, table))
     return att_by_chain.ravel()
+
+
+def _campaign_checks(contrasts: pd.DataFrame, used: pd.DataFrame) -> Check:
+    """Gating when too few campaigns pass their own checks to pool: a campaign whose own checks fail is left
+    out of the pooled effect (it cannot carry the pooled verdict), and the report names it."""
+    failed = contrasts[contrasts["skipped"].str.startswith("its own gating")]
+    named = "; ".join(f"campaign {r.campaign}: {r.skipped.split(': ', 1)[1]}" for r in failed.itertuples())
+    if used.empty:
+        raise DataError(
+            "no campaign can be pooled: "
+            + "; ".join(f"campaign {r.campaign}: {r.skipped}" for r in contrasts.itertuples())
+        )
+    weight = contrasts.set_index("campaign")["treated_unit_periods"]
+    share = float(weight[used["campaign"]].sum() / weight.sum())  # of the analysable campaigns' exposure
+    gating = len(used) < MIN_POOLED or share < MIN_POOLED_SHARE
+    return Check(
+        "each campaign's own gating checks",
+        failed.empty,
+        f"{len(used)} of {len(contrasts)} campaigns pass their own checks and are pooled ({share:.0%} of the "
+        "treated household-weeks)"
+        + (f"; left out of the pooled effect: {named}" if named else "")
+        + (": too little of the programme passes its checks for a verdict on it" if gating else ""),
+        {"pooled": used["campaign"].tolist(), "failed": failed["campaign"].tolist(), "pooled_share": share},
+        gating=gating,
+        next_step="read each left-out campaign's own report (did fit --campaign N): its failed check says what "
+        "would settle it",
+    )
+
+
+MIN_POOLED = 2  # fewer, and the pooled effect is one campaign's with a prior-made spread: inconclusive
+MIN_POOLED_SHARE = 0.5  # a verdict on the programme needs most of its treated household-weeks to be checked
 
 
 def _campaigns_cost(tables, used, opt: DiDOptions, parts: Parts) -> float | None:

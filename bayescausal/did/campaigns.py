@@ -1,73 +1,70 @@
 """Many Complete Journey campaigns at once: per-campaign DiD contrasts, partially pooled within and across
 campaign types (A / B / C) in PyMC.
 
-Staggered timing is handled by construction: a campaign's controls are households never treated by any
-campaign, or not treated yet (their first campaign starts after this campaign ends), so no already-treated
-household ever serves as a control and the two-way-fixed-effects bias under staggered adoption cannot
-arise. Each campaign contributes the posterior of its own effect (treated minus control mean of the
-household post-minus-pre contrasts); the hierarchy then shrinks campaign effects toward their type's
+Each campaign is analysed exactly as `did fit --campaign` analyses it (data.complete_journey's panel: its
+recipients against households never treated by any campaign or not yet, so no already-treated household is
+a control; the same pre-period; the same gating checks). A campaign whose own checks fail is shown but does
+not enter the pooled effect, so it cannot carry the pooled verdict. The campaigns that pass contribute the
+centre and spread of their own exact posterior; the hierarchy shrinks campaign effects toward their type's
 mean, and type means toward the overall mean, with learned spreads.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import replace
+
 import pandas as pd
 
-from bayescausal.data.complete_journey import campaign_weeks
-from bayescausal.data.transactions import spend_panel
+from bayescausal.data.complete_journey import campaign_weeks, complete_journey_panel
+from bayescausal.errors import DataError
+from bayescausal.family import quiet
 from bayescausal.sampling import SamplerSettings, sample
 
 
-def campaign_contrasts(
-    tables: dict[str, pd.DataFrame], *, pre_weeks: int = 8, min_pre_weeks: int = 4, min_controls: int = 30
-) -> pd.DataFrame:
-    """One row per campaign: the difference of mean household contrasts, its standard error, and the counts.
+def campaign_analyses(tables: dict[str, pd.DataFrame], options, *, progress=quiet) -> pd.DataFrame:
+    """One row per campaign, each from the very design and analysis `did fit --campaign` runs (the same panel,
+    controls, pre-period and gating checks), so the pooled report and a campaign's own report cannot
+    disagree. A campaign that cannot be analysed, or whose own gating checks fail, keeps its row with the
+    reason in `skipped`, and does not enter the pooled effect."""
+    from bayescausal.did.analysis import analyze
 
-    The pre-period is up to `pre_weeks` weeks before the start (at least `min_pre_weeks`); a window running past
-    the end of the data is truncated to the observed weeks. Campaigns without enough pre-period or clean
-    controls are kept with a reason and no estimate.
-    """
-    households, weeks, spend = spend_panel(tables["transactions"])
-    membership = tables["campaigns"]
-    desc = tables["campaign_descriptions"]
-    windows = {int(c): campaign_weeks(tables, int(c)) for c in desc["campaign_id"]}
-    first_start = membership.assign(start=membership["campaign_id"].map(lambda c: windows[int(c)][0]))
-    first_start = first_start.groupby("household_id")["start"].min()
-    first = first_start.reindex(households).to_numpy(dtype=float)  # NaN: never in any campaign
+    own = replace(options, all_campaigns=False, mailer_cost_per_household=None)
+    own = replace(own, business=replace(own.business, cost=None))  # the pooled report prices all campaigns
     rows = []
-    for campaign, (start, end, kind) in sorted(windows.items()):
+    ids = sorted(int(c) for c in tables["campaign_descriptions"]["campaign_id"])
+    for k, campaign in enumerate(ids, start=1):
+        start, end, kind = campaign_weeks(tables, campaign)
         row = {"campaign": campaign, "type": kind.replace("Type ", ""), "start_week": start, "end_week": end}
-        pre_lo = max(start - pre_weeks, weeks[0])
-        end = min(end, weeks[-1])  # observed part of a window that runs past the data
-        if start - pre_lo < min_pre_weeks or start > weeks[-1]:
-            rows.append(row | {"skipped": f"fewer than {min_pre_weeks} pre-period weeks in the data"})
+        progress(f"campaign {campaign} ({k} of {len(ids)}): its own design and checks")
+        try:
+            panel = complete_journey_panel(campaign, tables=tables, outcome=options.spend)
+            result = analyze(panel, replace(own, campaign=campaign))
+        except DataError as exc:
+            rows.append(row | {"skipped": str(exc).removeprefix("DiD panel: ")})
             continue
-        treated = np.isin(households, membership.loc[membership["campaign_id"] == campaign, "household_id"])
-        control = np.isnan(first) | (first > end)
-        if control.sum() < min_controls:
-            rows.append(row | {"skipped": f"only {int(control.sum())} never- or not-yet-treated controls"})
-            continue
-        post = spend[:, start - weeks[0] : end - weeks[0] + 1].mean(axis=1)
-        pre = spend[:, pre_lo - weeks[0] : start - weeks[0]].mean(axis=1)
-        z = post - pre
-        zt, zc = z[treated], z[control]
-        se = np.sqrt(zt.var(ddof=1) / len(zt) + zc.var(ddof=1) / len(zc))
-        rows.append(
-            row
-            | {
-                "treated": int(treated.sum()),
-                "controls": int(control.sum()),
-                "estimate": zt.mean() - zc.mean(),
-                "se": se,
-                "observed_end_week": end,
-                "pre_weeks": start - pre_lo,
-                "treated_pre_mean": float(pre[treated].mean()),
-                "treated_unit_periods": int(treated.sum()) * (end - start + 1),
-                "skipped": "",
-            }
-        )
+        rows.append(row | _campaign_row(panel, result))
     return pd.DataFrame(rows)
+
+
+def _campaign_row(panel, result) -> dict:
+    """A campaign's effect (centre and spread of its exact posterior), counts and its own checks."""
+    received = panel.treated.any(axis=1)
+    start = int(panel.treated.any(axis=0).argmax())
+    att = result.estimates["att"]
+    failed = [c.name for c in result.checks if c.gating and not c.passed]
+    return {
+        "treated": int(received.sum()),
+        "controls": int((~received).sum()),
+        "estimate": att.centre,
+        "se": att.spread,
+        "P(effect > 0)": att.prob_positive,
+        "observed_end_week": int(panel.periods[-1]),
+        "pre_weeks": start,
+        "treated_pre_mean": float(panel.outcome[received, :start].mean()),
+        "treated_unit_periods": int(panel.treated.sum()),
+        "own verdict": result.decision.verdict,
+        "skipped": f"its own gating check(s) failed: {', '.join(failed)}" if failed else "",
+    }
 
 
 def pooled_model(contrasts: pd.DataFrame):

@@ -90,7 +90,7 @@ def campaigns(data: DidData, options: DiDOptions, *, progress=quiet):
     if data.tables is None:  # a spec with all_campaigns = true reaches here through `load`
         raise SpecError("all_campaigns needs the Complete Journey data: dataset = 'complete-journey'")
     progress("fitting the campaign hierarchy with NUTS")
-    return analyze_campaigns(data.tables, options)
+    return analyze_campaigns(data.tables, options, progress=progress)
 
 
 def load_for(spec, options: DiDOptions, *, frame=None, progress=quiet):

@@ -59,9 +59,10 @@ def _scatter(x: np.ndarray) -> np.ndarray:
 
 def _vector_draws(mean: np.ndarray, scatter: np.ndarray, df: int, scale: float, draws: int, rng) -> np.ndarray:
     """Draws of `mean` + N(0, Sigma * scale) with Sigma ~ Inverse-Wishart(df, scatter) (reference prior); with
-    fewer degrees of freedom than event times, each event time is drawn on its own (each still exact)."""
+    fewer degrees of freedom than event times, or a scatter without full rank (households whose spend moved
+    identically, e.g. all zero), each event time is drawn on its own (each still exact)."""
     k = len(mean)
-    if df < k:
+    if df < k or np.linalg.matrix_rank(scatter) < k:
         sigma2 = np.diag(scatter) / rng.chisquare(df, size=(draws, k))
         return mean + np.sqrt(sigma2 * scale) * rng.standard_normal((draws, k))
     sigma = stats.invwishart.rvs(df=df, scale=scatter + 1e-9 * np.eye(k), size=draws, random_state=rng)

@@ -35,7 +35,6 @@ class DiDOptions:
         "Complete Journey: cost per recipient household (cost = mailers + coupon discounts used)",
         flag="mailer-cost",
     )
-    pre_weeks: int = option(8, "all campaigns: pre-period weeks per campaign")
     all_campaigns: bool = option(False, "every Complete Journey campaign, pooled by type", cli=False)
     threshold: float = option(
         0.01, "threshold of caring, relative to the treated units' pre-period mean outcome", section="business"
@@ -52,8 +51,6 @@ class DiDOptions:
             )
         if self.leads < 0:
             raise SpecError(f"leads must be >= 0 (0 skips the event-study leads), got {self.leads}")
-        if self.pre_weeks < 4:
-            raise SpecError(f"pre_weeks must be >= 4 weeks, got {self.pre_weeks}")
         if self.threshold < 0:
             raise SpecError(f"threshold must be >= 0, got {self.threshold}")
 

@@ -23,7 +23,7 @@ def ipw_profit(frame: pd.DataFrame, treat: np.ndarray, share: float) -> np.ndarr
     return treat * (MARGIN * gamma - COST)
 
 
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", [0])  # one split here; benchmarks/hillstrom.py runs more, with the peers
 def test_targeting_new_customers_earns_at_least_treat_all(tmp_path, seed):
     raw = pd.read_csv(shared_file("hillstrom", "hillstrom.csv"))
     raw = raw[raw["segment"].isin(["Mens E-Mail", "No E-Mail"])].reset_index(drop=True)
@@ -43,6 +43,10 @@ def test_targeting_new_customers_earns_at_least_treat_all(tmp_path, seed):
         margin_rate=MARGIN,
         cost_per_treated=COST,
         predict=str(new),
+        placebo=False,  # the refit with permuted treatment checks the verdict, not the targeting valued here
+        saved_draws=0,
+        chains=2,  # half the default budget keeps the suite's time; the benchmark runs the default
+        draws=200,
         seed=seed,
     )
     scores = result.row_outputs["scores"]
