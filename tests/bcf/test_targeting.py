@@ -121,3 +121,8 @@ def test_a_campaign_nobody_should_receive_is_do_not_act_in_profit_terms(tmp_path
     assert code == 0
     assert "profit" in summary["decision"]["reason"] and "P(effect > 0)" not in summary["decision"]["reason"]
     assert not any("profit_targeted" in p for p in summary["diagnostics"]["problems"])
+    # the gate names what it reads; the informative mixing check never suggests what the run already did
+    assert "gating: ate, att, profit_targeted" in summary["diagnostics"]["method"]
+    side = next(c for c in summary["checks"] if c["name"].startswith("mixing of subgroup effects"))
+    assert not side["gating"] and "(not gating)" in side["name"]
+    assert "--chains 8, this run used 4" in side["next_step"]
