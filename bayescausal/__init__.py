@@ -24,3 +24,16 @@ __all__ = [
     "SpecError",
     "__version__",
 ]
+
+
+def __getattr__(name: str):
+    """Families on the package, imported on first use, so `import bayescausal as bc; bc.ab.analyze(...)` works
+    and a bare `import bayescausal` stays light. Families are the registered plugins, by kind."""
+    from importlib import import_module, metadata
+
+    for ep in metadata.entry_points(group="bayescausal.families"):
+        if ep.name == name:
+            module = import_module(ep.value.split(":")[0])
+            globals()[name] = module
+            return module
+    raise AttributeError(f"module 'bayescausal' has no attribute {name!r}")

@@ -11,6 +11,7 @@ keywords are an error naming the allowed ones, exactly as an unknown spec key is
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,7 +43,24 @@ def entry_point(family: Family, command_name: str) -> Callable[..., Result]:
     entry.__name__ = entry.__qualname__ = command_name.replace("-", "_")
     entry.__module__ = f"bayescausal.{family.kind}"
     entry.__doc__ = _doc(command)
+    entry.__signature__ = _signature(command)  # what help() and a notebook's completion show
     return entry
+
+
+def _signature(command: Command) -> inspect.Signature:
+    """data (positional), then every declared input and option as a keyword with its default."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    params = [inspect.Parameter("data", inspect.Parameter.POSITIONAL_ONLY, default=None)]
+    inputs = declared(command.inputs) if command.inputs is not None else []
+    names = [(d.path[0], d.default) for d in inputs if d.path[0] != "data"]
+    names += [(d.key, d.default) for d in declared(command.options)]
+    names += [("columns", None), ("dataset", None), ("title", None), ("name", None), ("progress", None)]
+    seen: set[str] = set()
+    for name, default in names:
+        if name not in seen:
+            seen.add(name)
+            params.append(inspect.Parameter(name, keyword, default=default))
+    return inspect.Signature(params)
 
 
 def _doc(command: Command) -> str:

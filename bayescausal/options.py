@@ -264,6 +264,11 @@ _GROUPS = {
 }
 
 
+def negated(help_text: str) -> str:
+    """The help of a --no-X flag says what the negation does: it skips what X, on by default, does."""
+    return f"skip (on by default): {help_text}"
+
+
 def add_flag(group, d: Declared, dest: str | None = None) -> None:
     """One argparse argument for a declared option; its value lands at `dest` (default "section.key")."""
     base = _strip_optional(d.type)
@@ -278,7 +283,7 @@ def add_flag(group, d: Declared, dest: str | None = None) -> None:
         return
     if base is bool:
         if d.default:
-            group.add_argument(f"--no-{d.flag}", dest=dest, action="store_false", default=None, help=d.help)
+            group.add_argument(f"--no-{d.flag}", dest=dest, action="store_false", default=None, help=negated(d.help))
         else:
             group.add_argument(f"--{d.flag}", dest=dest, action="store_true", default=None, help=d.help)
         return

@@ -90,7 +90,7 @@ class Source:
     queries: tuple[str, ...] = ()  # the engine's queries, as it ran them
 
 
-@dataclass
+@dataclass(repr=False)
 class Result:
     kind: str
     title: str
@@ -144,6 +144,36 @@ class Result:
         out.update(self.extra)
         return out
 
+    def __repr__(self) -> str:
+        """One line a notebook or a log can hold (the posterior is in `.posterior`, the rest in `summary()`)."""
+        failed = sum(not c.passed for c in self.checks)
+        return (
+            f"<Result {self.kind}: {self.decision.verdict.upper()} ({self.decision.action}); "
+            f"{len(self.estimates)} estimates, {len(self.checks)} checks ({failed} not passed), diagnostics "
+            f"{'passed' if self.diagnostics.passed else 'FAILED'}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """What a notebook shows: the verdict and why, the estimates, and the checks (not the posterior)."""
+        import html
+
+        d = self.decision
+        checks = pd.DataFrame(
+            [{"check": c.name, "gating": c.gating, "result": _check_mark(c), "detail": c.detail} for c in self.checks]
+        )
+        parts = [
+            f"<h4>{html.escape(self.title)}</h4>",
+            f"<p><b>{html.escape(d.verdict.upper())}</b>: {html.escape(d.action)}<br>"
+            f"because {html.escape(d.reason)}</p>",
+        ]
+        if self.estimates:
+            parts.append(estimates_frame(self.estimates).to_html(float_format=lambda v: f"{v:.4g}"))
+        if len(checks):
+            parts.append(checks.to_html(index=False))
+        diagnostics = "passed" if self.diagnostics.passed else "FAILED: " + "; ".join(self.diagnostics.problems)
+        parts.append(f"<p>Diagnostics ({html.escape(self.diagnostics.method)}): {html.escape(diagnostics)}</p>")
+        return "\n".join(parts)
+
     def summary(self) -> str:
         """A plain-text summary: verdict first, then estimates, checks and the diagnostics verdict."""
         lines = [self.title, "=" * len(self.title)]
@@ -166,7 +196,7 @@ class Result:
             if self.roi.prob_roi_above_hurdle is not None:
                 lines.append(f"P(ROI > {self.roi.hurdle_roi:.0%}) = {self.roi.prob_roi_above_hurdle:.3f}")
         for check in self.checks:
-            mark = "ok" if check.passed else ("FAIL" if check.gating else "warn")
+            mark = _check_mark(check)
             lines.append(f"[{mark}] {check.name}{' (gating)' if check.gating else ''}: {check.detail}")
         lines.append(f"Diagnostics ({self.diagnostics.method}): {'passed' if self.diagnostics.passed else 'FAILED'}")
         lines += [f"Note: {n}" for n in self.notes]
@@ -237,6 +267,10 @@ class Parts:
             artifacts=self.artifacts,
             **rest,
         )
+
+
+def _check_mark(check: Check) -> str:
+    return "ok" if check.passed else ("FAIL" if check.gating else "warn")
 
 
 def estimates_frame(estimates: dict[str, Estimate]) -> pd.DataFrame:

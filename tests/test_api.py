@@ -40,3 +40,24 @@ def test_did_fit_on_a_frame_with_column_names():
     assert r.kind == "did" and r.estimates["att"].hdi_low < 2.0 < r.estimates["att"].hdi_high
     assert r.lift_test.exposure_unit == "treated unit-period" and r.inputs["seed"] == 0
     assert "leads = 8" in did.fit.__doc__ and r.summary().startswith("Difference-in-differences")
+
+
+def test_families_on_the_package_with_real_signatures_and_a_short_repr():
+    """`import bayescausal as bc; bc.ab.analyze(...)` works, stays lazy, and a notebook sees the options."""
+    import inspect
+    import subprocess
+    import sys
+
+    import bayescausal as bc
+
+    lazy = "import bayescausal, sys; assert 'pymc' not in sys.modules and 'bayescausal.ab' not in sys.modules"
+    subprocess.run([sys.executable, "-c", lazy], check=True)
+    params = inspect.signature(bc.ab.analyze).parameters
+    assert params["control"].default is None and params["segments"].default == "logit-normal"
+    assert list(params)[0] == "data" and params["data"].kind is inspect.Parameter.POSITIONAL_ONLY
+    result = bc.ab.analyze(dataset="simulated-ab", control="control", segments="none")
+    assert repr(result).startswith("<Result ab: ") and len(repr(result)) < 200
+    html = result._repr_html_()
+    assert result.decision.action in html and "<table" in html
+    with pytest.raises(AttributeError):
+        bc.not_a_family  # noqa: B018

@@ -275,3 +275,18 @@ def test_business_keys_a_family_does_not_use_are_refused():
         for key in ("cost", "threshold"):
             with pytest.raises(SpecError, match=f"unknown key '{key}' in \\[business\\]"):
                 parse_spec({"kind": kind, "name": "t", "data": data, "business": {key: 1.0}})
+
+
+def test_every_negated_flag_says_it_skips_what_the_option_does():
+    """`--no-placebo` must not read "refit with the treatment permuted": its help says it skips that."""
+    parser = build_parser()
+    seen = 0
+    for family in parser._subparsers._group_actions[0].choices.values():
+        sub = family._subparsers._group_actions[0].choices if family._subparsers else {}
+        for command in sub.values():
+            for action in command._actions:
+                negations = [s for s in action.option_strings if s.startswith("--no-") and s != "--no-report"]
+                if negations:
+                    seen += 1
+                    assert action.help.startswith("skip (on by default): "), (negations, action.help)
+    assert seen >= 4  # --no-placebo, --no-refutations, --no-pooled, --no-sensitivity at least
