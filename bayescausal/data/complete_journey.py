@@ -165,7 +165,8 @@ def campaign_cost(tables: dict[str, pd.DataFrame], campaign_id: int, *, per_hous
 def campaign_frame(campaign: int, *, pre_weeks: int = 8, tables: dict | None = None) -> pd.DataFrame:
     """One row per household with demographics: the campaign's outcome (mean weekly spend in its window) and
     pre-period features, all from the household x week panel (summed in the engine when the transaction lines
-    are a file: bayescausal.data.transactions)."""
+    are a file: bayescausal.data.transactions). The households are the campaign's design, as for DiD: its
+    recipients and the households no campaign had reached yet."""
     tables = tables or load_complete_journey()
     start, end, kind = campaign_weeks(tables, campaign)
     panel = complete_journey_panel(campaign, tables=tables)
