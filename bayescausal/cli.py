@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the verdict and estimates of a report folder (or its summary JSON).",
         epilog=_epilog(["bayescausal report reports/my_analysis"]),
     )
-    rp.add_argument("folder", help="a report folder (holding summary.json)")
+    rp.add_argument("folder", help="a report folder (holding summary.json), or a folder of reports (the demo's)")
     rp.add_argument("--json", action="store_true", help="print the summary JSON")
     dm = _parser(
         sub,
@@ -105,7 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
         "analysis plus an index page with each verdict.",
         epilog=_epilog(["bayescausal demo --out reports/demo --force"]),
     )
-    dm.add_argument("--out", default="reports/demo", help="folder for the demo reports and index.html")
+    dm.add_argument(
+        "--out",
+        default=None,
+        help="folder for the demo reports and index.html (default: reports/demo, or a new folder beside it "
+        "named for today when an earlier demo is there)",
+    )
     dm.add_argument("--force", action="store_true", help="replace a demo folder that bayescausal wrote")
     return parser
 
@@ -238,7 +243,10 @@ def cmd_family(args) -> int:
 
 
 def cmd_report(args) -> int:
-    summary = read_summary(Path(args.folder))
+    folder = Path(args.folder)
+    if folder.is_dir() and not (folder / "summary.json").exists() and list(folder.glob("*/summary.json")):
+        return _list_reports(folder, args)
+    summary = read_summary(folder)
     if args.json:
         print(json.dumps(summary, indent=2), file=args.stdout)
         return EXIT_OK
@@ -257,6 +265,19 @@ def cmd_report(args) -> int:
             f"  {name}: mean {_number(e.get('mean'))}, {e.get('hdi_prob', 0.94):.0%} HDI "
             f"[{_number(e.get('hdi_low'))}, {_number(e.get('hdi_high'))}]"
         )
+    return EXIT_OK
+
+
+def _list_reports(folder: Path, args) -> int:
+    """A folder of reports (the demo's, a family of runs): one line each, verdict first."""
+    summaries = {p.parent.name: read_summary(p.parent) for p in sorted(folder.glob("*/summary.json"))}
+    if args.json:
+        print(json.dumps({name: s["decision"] for name, s in summaries.items()}, indent=2), file=args.stdout)
+        return EXIT_OK
+    print(f"{len(summaries)} reports in {folder}:")
+    for name, s in summaries.items():
+        d = s["decision"]
+        print(f"  {name}: {d.get('verdict', '?').upper()}: {d['action']} ({s.get('title', s['kind'])})")
     return EXIT_OK
 
 
@@ -293,8 +314,20 @@ def _number(value) -> str:
 def cmd_demo(args) -> int:
     from bayescausal.demo import run_demo
 
-    index = run_demo(Path(args.out), force=args.force, progress=_stage)
+    out = Path(args.out) if args.out else _unused(Path("reports/demo"), keep=args.force)
+    index = run_demo(out, force=args.force, progress=_stage)
     print(f"Demo report: {index.resolve()}")
+    entries = [read_summary(p.parent) for p in sorted(out.glob("*/summary.json"))]
+    undecided = [e for e in entries if e["decision"]["verdict"] in ("inconclusive", "continue")]
+    print(
+        f"{len(entries)} reports: {len(entries) - len(undecided)} decided"
+        + (
+            f", {len(undecided)} not: "
+            + "; ".join(f"{e.get('title', e['kind'])} ({e['decision']['verdict']})" for e in undecided)
+            if undecided
+            else ""
+        )
+    )
     return EXIT_OK
 
 

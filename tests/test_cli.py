@@ -290,3 +290,37 @@ def test_every_negated_flag_says_it_skips_what_the_option_does():
                     seen += 1
                     assert action.help.startswith("skip (on by default): "), (negations, action.help)
     assert seen >= 4  # --no-placebo, --no-refutations, --no-pooled, --no-sensitivity at least
+
+
+def test_report_lists_a_folder_of_reports(capsys, ab_csv, tmp_path):
+    """`bayescausal report reports/demo` on the demo's folder lists its reports, verdict first."""
+    for name in ("first", "second"):
+        assert main(["ab", "analyze", str(ab_csv), "--segments", "none", "--out", str(tmp_path / name)]) == 0
+    capsys.readouterr()
+    assert main(["report", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "2 reports in" in out and "  first: " in out and "  second: " in out
+
+
+def test_a_second_bare_demo_keeps_the_first_and_says_what_is_undecided(capsys, tmp_path, monkeypatch):
+    """The first example in the help must work every day: the second run writes beside the first."""
+    import bayescausal.demo as demo
+
+    def fake_demo(out, *, force=False, progress=print):
+        assert force or not out.exists()
+        out.mkdir(parents=True, exist_ok=True)
+        for name, verdict in (("a", "act"), ("b", "inconclusive")):
+            (out / name).mkdir(exist_ok=True)
+            summary = {"kind": "ab", "title": name, "estimates": {}, "diagnostics": {"passed": True}}
+            summary["decision"] = {"verdict": verdict, "action": "x", "reason": "y"}
+            (out / name / "summary.json").write_text(json.dumps(summary))
+        (out / "index.html").write_text("<html></html>")
+        return out / "index.html"
+
+    monkeypatch.setattr(demo, "run_demo", fake_demo)
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo"]) == 0
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert "2 reports: 1 decided, 1 not: b (inconclusive)" in out
+    assert (tmp_path / "reports" / "demo").is_dir() and len(list((tmp_path / "reports").glob("demo-*"))) == 1
