@@ -111,6 +111,9 @@ class Result:
     inputs: dict[str, Any] = field(default_factory=dict)  # the family's own facts; provenance is stamped
     timings: dict[str, Any] = field(default_factory=dict)  # load_s, analyze_s, total_s (+ the family's stages)
 
+    def __post_init__(self) -> None:
+        _require_no_contract_keys(self.extra)
+
     @property
     def converged(self) -> bool:
         return self.diagnostics.passed
@@ -141,6 +144,7 @@ class Result:
             "versions": versions(),
             "timings": dict(self.timings),
         }
+        _require_no_contract_keys(self.extra)
         out.update(self.extra)
         return out
 
@@ -267,6 +271,19 @@ class Parts:
             artifacts=self.artifacts,
             **rest,
         )
+
+
+CONTRACT_KEYS = frozenset(
+    {"kind", "title", "decision", "estimates", "diagnostics", "checks", "roi", "lift_test", "notes", "inputs"}
+    | {"versions", "timings"}
+)
+
+
+def _require_no_contract_keys(extra: dict[str, Any]) -> None:
+    """A family's extra keys sit beside the contract's in summary.json; one that shares a contract key's name
+    would silently replace it, so it is refused where the result is built (a programming error, not data)."""
+    if clash := sorted(CONTRACT_KEYS & set(extra)):
+        raise ValueError(f"Result.extra must not use the summary contract's keys {clash}; rename them")
 
 
 def _check_mark(check: Check) -> str:

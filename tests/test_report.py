@@ -127,3 +127,19 @@ def test_unconverged_result_gets_the_banner(tmp_path, result):
         result.diagnostics.passed, result.diagnostics.problems = True, []
         result.decision = gate(result.decision, result.checks, result.diagnostics)
         assert result.decision.verdict == "act"
+
+
+def test_a_familys_extra_keys_can_never_replace_a_contract_key():
+    import pytest
+
+    from bayescausal import diagnostics as diag
+    from bayescausal.result import Result
+    from bayescausal.roi import Decision
+
+    decision = Decision("keep", "because", {}, verdict="do not act")
+    with pytest.raises(ValueError, match=r"contract's keys \['decision'\]"):
+        Result("toy", "t", decision, {}, diag.exact(), extra={"decision": "overwritten"})
+    result = Result("toy", "t", decision, {}, diag.exact(), extra={"arms": {}})
+    result.extra["estimates"] = {}  # added after construction: refused when the summary is written
+    with pytest.raises(ValueError, match="estimates"):
+        result.to_json()
