@@ -176,13 +176,45 @@ def posterior_gaussian(groups: list[Cohort], *, draws: int = 8000, seed: int = 0
     """Exact posterior (treated and control means each Normal-Inverse-Gamma; a shared scale for small groups)."""
     rng = np.random.default_rng(seed)
     effects = np.column_stack([effect_draws(c.z_treated, c.z_control, draws, rng) for c in groups])
+    effects = _jointly(effects, effect_correlation(groups), rng)
     shared = [c.label for c in groups if shares_scale(len(c.z_treated), len(c.z_control))]
     method = "Gaussian unit contrasts, exact Normal-Inverse-Gamma posterior"
+    if len(groups) > 1:
+        method += "; cohorts drawn jointly (they share control units)"
     if shared:
         method += f" (one residual scale shared by treated and controls in cohort(s) {', '.join(shared)})"
     post = _finish(groups, effects, method, None)
     post.tail_df = min(effect_df(len(c.z_treated), len(c.z_control)) for c in groups)
     return post
+
+
+def effect_correlation(groups: list[Cohort]) -> np.ndarray:
+    """Correlation of the cohorts' effect estimates. Cohorts share units (the same never-treated controls, and
+    a later cohort's units are an earlier one's not-yet-treated controls), so their errors are correlated and
+    the ATT, a weighted sum, is wider than independent draws make it. Each effect is a weighted mean of unit
+    contrasts (+1/n_t treated, -1/n_c control), so its influence per unit is weight x residual; the
+    covariance is the sum over units of the products of influences (the cluster-robust covariance)."""
+    n = 1 + max(int(np.max(np.r_[c.treated_units, c.control_units])) for c in groups)
+    influence = np.zeros((len(groups), n))
+    for g, c in enumerate(groups):
+        influence[g, c.treated_units] = (c.z_treated - c.z_treated.mean()) / len(c.z_treated)
+        influence[g, c.control_units] = -(c.z_control - c.z_control.mean()) / len(c.z_control)
+    cov = influence @ influence.T
+    sd = np.sqrt(np.diag(cov))
+    return cov / np.outer(sd, sd) if (sd > 0).all() else np.eye(len(groups))
+
+
+def _jointly(effects: np.ndarray, correlation: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each cohort's exact draws, reordered so that draws of different cohorts carry `correlation` (Iman and
+    Conover 1982: ranks of correlated normals). Every cohort keeps exactly its own posterior; only the
+    pairing across cohorts changes, which is what the ATT's spread depends on."""
+    if effects.shape[1] == 1 or np.allclose(correlation, np.eye(len(correlation))):
+        return effects
+    values, vectors = np.linalg.eigh(correlation)
+    root = vectors * np.sqrt(np.clip(values, 0.0, None))  # a square root that tolerates a not quite PSD matrix
+    normals = rng.standard_normal(effects.shape) @ root.T
+    ranks = normals.argsort(axis=0).argsort(axis=0)
+    return np.take_along_axis(np.sort(effects, axis=0), ranks, axis=0)
 
 
 def posterior_student_t(groups: list[Cohort], settings: SamplerSettings) -> DiDPosterior:
