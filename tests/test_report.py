@@ -143,3 +143,13 @@ def test_a_familys_extra_keys_can_never_replace_a_contract_key():
     result.extra["estimates"] = {}  # added after construction: refused when the summary is written
     with pytest.raises(ValueError, match="estimates"):
         result.to_json()
+
+
+def test_money_and_counts_read_as_people_write_them():
+    import numpy as np
+
+    from bayescausal.report.render import _plain
+
+    assert _plain(18190.3) == "18,190" and _plain(-64820.0) == "-64,820" and _plain(np.float64(2.5e6)) == "2,500,000"
+    assert _plain(1819.46) == "1819" and _plain(0.01234) == "0.01234" and _plain(12345) == "12,345"
+    assert _plain(float("nan")) == "—" and _plain(True) == "True"

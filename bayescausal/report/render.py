@@ -45,10 +45,16 @@ pre{background:#f6f8fa;padding:.8em;border-radius:6px;overflow-x:auto;font-size:
 
 
 def _plain(value) -> str:
+    """A number as people read it: thousands separated and rounded to the unit from 10,000 on (money, counts;
+    never "1.819e+04"), four significant digits below; a missing value as a dash."""
+    if isinstance(value, bool | np.bool_):
+        return str(value)
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
     if isinstance(value, float | np.floating):
         if not np.isfinite(value):
             return "—"
-        if float(value).is_integer() and 1000 <= abs(value) < 1e15:
+        if 1e4 <= abs(value) < 1e15 or (float(value).is_integer() and 1000 <= abs(value) < 1e15):
             return f"{value:,.0f}"
         return f"{value:.4g}"
     return str(value)
