@@ -115,9 +115,10 @@ def diagnose(
     rows = []
     for name in names:
         values, labels = _flat_draws(posterior[name])
-        rhat = np.atleast_1d(azs.rhat(values, chain_axis=0, draw_axis=1))
-        bulk = np.atleast_1d(azs.ess(values, method="bulk", chain_axis=0, draw_axis=1))
-        tail = np.atleast_1d(azs.ess(values, method="tail", prob=0.05, chain_axis=0, draw_axis=1))
+        with np.errstate(invalid="ignore", divide="ignore"):  # a constant's R-hat is 0/0: shown, never gated
+            rhat = np.atleast_1d(azs.rhat(values, chain_axis=0, draw_axis=1))
+            bulk = np.atleast_1d(azs.ess(values, method="bulk", chain_axis=0, draw_axis=1))
+            tail = np.atleast_1d(azs.ess(values, method="tail", prob=0.05, chain_axis=0, draw_axis=1))
         constant = np.ptp(values.reshape(-1, values.shape[-1]), axis=0) == 0
         rows += [
             {
