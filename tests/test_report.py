@@ -153,3 +153,15 @@ def test_money_and_counts_read_as_people_write_them():
     assert _plain(18190.3) == "18,190" and _plain(-64820.0) == "-64,820" and _plain(np.float64(2.5e6)) == "2,500,000"
     assert _plain(1819.46) == "1819" and _plain(0.01234) == "0.01234" and _plain(12345) == "12,345"
     assert _plain(float("nan")) == "—" and _plain(True) == "True"
+
+
+def test_an_exact_posterior_says_so_in_the_diagnostics_table():
+    from bayescausal import diagnostics as diag
+    from bayescausal.report.render import NOT_SAMPLED, _diagnostics_frame
+    from bayescausal.result import Result
+    from bayescausal.roi import Decision
+
+    result = Result("toy", "t", Decision("keep", "because", {}, verdict="do not act"), {}, diag.exact())
+    values = _diagnostics_frame(result)["value"]
+    assert values["max_rhat"] == NOT_SAMPLED and values["passed"] is True
+    assert "None" not in values.astype(str).tolist()

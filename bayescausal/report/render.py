@@ -112,9 +112,11 @@ def _checks_frame(result: Result) -> pd.DataFrame:
 
 
 def _diagnostics_frame(result: Result) -> pd.DataFrame:
+    """The gate's numbers; for a posterior computed without sampling, each says so instead of "None"."""
     d = result.diagnostics.to_dict()
+    missing = "not recorded by this sampler" if not result.diagnostics.table.empty else NOT_SAMPLED
     rows = {
-        k: d[k]
+        k: missing if d[k] is None else d[k]
         for k in (
             "method",
             "passed",
@@ -128,6 +130,8 @@ def _diagnostics_frame(result: Result) -> pd.DataFrame:
     }
     return pd.DataFrame({"value": rows}).rename_axis("diagnostic")
 
+
+NOT_SAMPLED = "n/a: exact posterior, no sampling"
 
 VERDICT_TEXT = {
     "act": "ACT",
