@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayescausal.ab.beta import exact_ranking, rank_arms
+from bayescausal.ab.ranking import exact_ranking, rank_arms
 
 HERE = Path(__file__).resolve().parent
 PEER_ENV = HERE / ".peers" / "py311"

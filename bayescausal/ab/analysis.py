@@ -21,7 +21,6 @@ from bayescausal.ab.adjust import Adjusted, adjusted_means
 from bayescausal.ab.beta import (
     BetaPosterior,
     LiftDistribution,
-    exact_ranking,
     monte_carlo_ranking,
     prob_b_beats_a,
 )
@@ -29,9 +28,10 @@ from bayescausal.ab.data import CONSISTENCY, arm_totals, segment_totals
 from bayescausal.ab.guardrails import guardrail_check
 from bayescausal.ab.hierarchy import beta_binomial_grid, fit_segment_lifts
 from bayescausal.ab.options import ABOptions
+from bayescausal.ab.ranking import exact_ranking
 from bayescausal.ab.ratio import ratio_posterior
 from bayescausal.ab.revenue import fit_revenue
-from bayescausal.ab.sequential import planned_split, srm_pvalue
+from bayescausal.ab.srm import planned_split, srm_pvalue
 from bayescausal.errors import ConvergenceWarning, SpecError
 from bayescausal.estimates import from_distribution, from_draws
 from bayescausal.result import Check, LiftTest, Parts, Result

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from bayescausal.ab.srm import SRM_ALPHA
 from bayescausal.api import stem
 from bayescausal.diagnostics import Thresholds
 from bayescausal.errors import SpecError
 from bayescausal.options import component, option, where_data
 from bayescausal.roi import Business, DecisionRule
 from bayescausal.sampling import SamplerSettings
-
-SRM_ALPHA = 0.001  # the sample-ratio-mismatch alarm level, for `ab analyze` and `ab check` alike
 
 
 def _positive_prior(alpha: float, beta: float) -> None:

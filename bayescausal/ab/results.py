@@ -11,7 +11,8 @@ from bayescausal import diagnostics as diag
 from bayescausal.ab import plots
 from bayescausal.ab.beta import BetaPosterior, LiftDistribution
 from bayescausal.ab.planning import more_data_needed, plan_test
-from bayescausal.ab.sequential import StoppingRule, check, operating_characteristics, planned_split
+from bayescausal.ab.sequential import StoppingRule, check, operating_characteristics
+from bayescausal.ab.srm import planned_split
 from bayescausal.ab.thompson import allocate, simulate_regret
 from bayescausal.estimates import from_distribution
 from bayescausal.result import Check, Figure, Result

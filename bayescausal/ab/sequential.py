@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from bayescausal.ab.beta import rank_arms
-from bayescausal.ab.options import SRM_ALPHA
+from bayescausal.ab.ranking import rank_arms
+from bayescausal.ab.srm import SRM_ALPHA, srm_pvalue
 from bayescausal.errors import SpecError
 from bayescausal.roi import Decision, DecisionRule, decide
 
@@ -46,28 +46,6 @@ class StoppingRule:
 
     def epsilon(self, control_mean: float) -> float:
         return self.threshold * control_mean if self.relative else self.threshold
-
-
-def planned_split(arms: list[str], allocation: tuple[float, ...] | None) -> dict[str, float]:
-    """The planned share of each arm by name (control first, as the shares are given), so a report never shows
-    shares without saying whose they are."""
-    shares = [1 / len(arms)] * len(arms) if allocation is None else list(allocation)
-    if len(shares) != len(arms):
-        raise SpecError(
-            f"allocation has {len(shares)} shares for {len(arms)} arms ({', '.join(arms)}, control first); give one "
-            "share per arm in that order"
-        )
-    return dict(zip(arms, map(float, shares), strict=True))
-
-
-def srm_pvalue(visitors: np.ndarray, allocation: tuple[float, ...] | None) -> float:
-    """Chi-square goodness-of-fit p-value of the observed split against the planned allocation."""
-    visitors = np.asarray(visitors, dtype=float)
-    shares = np.full(visitors.size, 1 / visitors.size) if allocation is None else np.asarray(allocation)
-    if shares.size != visitors.size:
-        raise SpecError(f"allocation has {shares.size} shares for {visitors.size} arms")
-    expected = shares * visitors.sum()
-    return float(stats.chisquare(visitors, expected).pvalue)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bayescausal.ab.beta import rank_arms
+from bayescausal.ab.ranking import rank_arms
 from bayescausal.errors import SpecError
 
 

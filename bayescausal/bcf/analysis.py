@@ -17,13 +17,13 @@ import xarray as xr
 from bayescausal import diagnostics as diag
 from bayescausal.bcf import plots, saved
 from bayescausal.bcf import targeting as tg
-from bayescausal.bcf.backends import CateFit, ForestSettings, fit_pymc, fit_stochtree, observed_stats
+from bayescausal.bcf.backends import CateFit, ForestSettings, fit_pymc, fit_stochtree
+from bayescausal.bcf.checks import ppc_check
 from bayescausal.bcf.data import BCFData, Propensity, prepare, propensity_scores, require_arms
 from bayescausal.bcf.interpret import summary_tree
 from bayescausal.bcf.options import BCFOptions
 from bayescausal.bcf.outcomes import outcome_model
 from bayescausal.bcf.scoring import Encoding, NewRows, business_of, costs, fallback_note, new_rows, score_table
-from bayescausal.diagnostics import ppc_flagged, ppc_pvalues
 from bayescausal.errors import DataError, SpecError
 from bayescausal.estimates import from_draws
 from bayescausal.result import Check, LiftTest, Parts, Result
@@ -249,7 +249,7 @@ def analyze(frame: pd.DataFrame, options: BCFOptions | None = None, *, new: pd.D
         parts.notes.append(note)
     diagnostics, sampled = _diagnose(fit, tau_flat, prep.data.z, tree, policy, opt, parts)
     uplift = _uplift(prep, fit, tau_flat, opt, parts)
-    parts.checks.append(_ppc_check(prep.data.y, fit))
+    parts.checks.append(ppc_check(prep.data.y, fit))
     if opt.placebo:
         parts.checks.append(_placebo(prep.data, prep.pi, opt, parts.estimates["ate"]))
     roi, decision = _money(prep, tau_flat, chains, policy, opt, parts)
@@ -558,26 +558,6 @@ def _cate_table(data: BCFData, tau_flat: np.ndarray, hdi_prob: float, policy: tg
             "prob_profitable": policy.prob_profitable,
             "treat": policy.treat,
         }
-    )
-
-
-def _ppc_check(y: np.ndarray, fit: CateFit) -> Check:
-    observed = observed_stats(y)
-    pvals = ppc_pvalues(observed, {k: v.ravel() for k, v in fit.ppc.items()})
-    flagged = [k for k in ppc_flagged(pvals) if not (k == "share_zero" and observed[k] == 0)]
-    detail = (
-        "observed mean, sd, quantiles and share of zeros are typical of the model's replications"
-        if not flagged
-        else "extreme under the model: "
-        + ", ".join(f"{k} (p = {pvals[k]:.3f})" for k in flagged)
-        + ("; for zero-inflated spend use likelihood = 'hurdle'" if fit.kind != "hurdle" else "")
-    )
-    return Check(
-        "posterior predictive check",
-        not flagged,
-        detail,
-        {"p_values": pvals},
-        next_step="refit with likelihood = 'hurdle' (zero-inflated spend) or 'student-t' (backend pymc, heavy tails)",
     )
 
 

@@ -23,6 +23,7 @@ from bayescausal import diagnostics as diag
 from bayescausal.bcf import plots
 from bayescausal.bcf import targeting as tg
 from bayescausal.bcf.backends import CateFit, fit_stochtree
+from bayescausal.bcf.checks import ppc_check
 from bayescausal.bcf.data import BCFData, Propensity, prepare
 from bayescausal.bcf.options import BCFOptions
 from bayescausal.bcf.outcomes import outcome_model
@@ -207,7 +208,7 @@ def analyze(frame: pd.DataFrame, opt: BCFOptions, costs: np.ndarray, new: pd.Dat
     for j, offer in enumerate(od.offers):
         parts.estimates[f"ate_{offer}"] = _mcmc(tau[:, :, j].mean(1), chains, opt)
     diagnostics, sampled = _diagnose(fit, tau, policy, od, opt)
-    parts.checks += [_ppc(data.y, fit), _overlap(od.pi), _placebo(od, opt)]
+    parts.checks += [ppc_check(data.y, fit), _overlap(od.pi), _placebo(od, opt)]
     if scored is not None:
         new_tau = fit.new["tau"].reshape(-1, len(scored.ids), od.k).astype(float)
         new_policy = choose_offers(new_tau, opt.margin_rate, scored.cost, od.offers, opt.rule.min_prob_positive)
@@ -253,12 +254,6 @@ def _diagnose(fit: CateFit, tau: np.ndarray, policy: OfferPolicy, od: OfferData,
     scalars = xr.Dataset({k: (("chain", "draw"), v.reshape(chains, draws)) for k, v in gated.items()})
     sampled = xr.DataTree.from_dict({"posterior": scalars})
     return diag.diagnose(sampled, list(gated), opt.thresholds, method=fit.method), sampled
-
-
-def _ppc(y: np.ndarray, fit: CateFit) -> Check:
-    from bayescausal.bcf.analysis import _ppc_check
-
-    return _ppc_check(y, fit)
 
 
 def _overlap(pi: np.ndarray) -> Check:

@@ -535,7 +535,7 @@ def analyze_campaigns(tables: dict, options: DiDOptions | None = None, *, progre
 
     opt = options or DiDOptions()
     parts = Parts()
-    contrasts = campaign_analyses(tables, opt, progress=progress)
+    contrasts = campaign_analyses(tables, opt, analyze, progress=progress)
     used = contrasts[contrasts["skipped"] == ""].reset_index(drop=True)
     parts.checks.append(_campaign_checks(contrasts, used))
     progress(f"pooling the {len(used)} campaigns whose own checks pass (NUTS)")

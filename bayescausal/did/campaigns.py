@@ -21,13 +21,11 @@ from bayescausal.family import quiet
 from bayescausal.sampling import SamplerSettings, sample
 
 
-def campaign_analyses(tables: dict[str, pd.DataFrame], options, *, progress=quiet) -> pd.DataFrame:
+def campaign_analyses(tables: dict[str, pd.DataFrame], options, analyze, *, progress=quiet) -> pd.DataFrame:
     """One row per campaign, each from the very design and analysis `did fit --campaign` runs (the same panel,
-    controls, pre-period and gating checks), so the pooled report and a campaign's own report cannot
-    disagree. A campaign that cannot be analysed, or whose own gating checks fail, keeps its row with the
-    reason in `skipped`, and does not enter the pooled effect."""
-    from bayescausal.did.analysis import analyze
-
+    controls, pre-period and gating checks; `analyze` is that analysis, passed in by its module), so the pooled
+    report and a campaign's own report cannot disagree. A campaign that cannot be analysed, or whose own
+    gating checks fail, keeps its row with the reason in `skipped`, and does not enter the pooled effect."""
     own = replace(options, all_campaigns=False, mailer_cost_per_household=None)
     own = replace(own, business=replace(own.business, cost=None))  # the pooled report prices all campaigns
     rows = []

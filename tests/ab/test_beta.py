@@ -9,12 +9,10 @@ from scipy import integrate, stats
 from bayescausal.ab.beta import (
     BetaPosterior,
     LiftDistribution,
-    exact_ranking,
-    expected_losses_two_arms,
     monte_carlo_ranking,
     prob_b_beats_a,
-    rank_arms,
 )
+from bayescausal.ab.ranking import exact_ranking, expected_losses_two_arms, rank_arms
 
 
 def miller_reference(a_a, b_a, a_b, b_b):

@@ -11,8 +11,8 @@ from bayescausal.ab.sequential import (
     StoppingRule,
     check,
     operating_characteristics,
-    srm_pvalue,
 )
+from bayescausal.ab.srm import srm_pvalue
 from bayescausal.ab.thompson import allocate, simulate_regret
 from bayescausal.errors import SpecError
 
