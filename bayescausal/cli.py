@@ -31,8 +31,17 @@ def _parser(sub, name: str, **kwargs) -> argparse.ArgumentParser:
     return sub.add_parser(name, formatter_class=Formatter, allow_abbrev=False, **kwargs)
 
 
-def _epilog(examples) -> str:
-    return "examples:\n" + "".join(f"  {e}\n" for e in examples) + "\n" + exit_codes_text()
+def _epilog(examples, codes=None) -> str:
+    return "examples:\n" + "".join(f"  {e}\n" for e in examples) + "\n" + exit_codes_text(codes)
+
+
+def _command_codes(command: registry.Command) -> set[int]:
+    """The exit codes one command can return: its own (a scheduled check's) or the verdict's, 3 only when it
+    samples, and always 0, 1, 2 and 130."""
+    always = {0, 1, 2, 130}
+    if command.exit_code is not None:
+        return always | {4, 5}
+    return always | {6} | ({3} if command.samples else set())
 
 
 def _stage(message: str) -> None:
@@ -117,12 +126,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_family(sub, family: registry.Family) -> None:
     parent = _parser(
-        sub, family.kind, help=family.help, description=family.description, epilog=_epilog(family.examples)
+        sub,
+        family.kind,
+        help=f"{family.help} ({', '.join(family.names)})",
+        description=family.description,
+        epilog=_epilog(family.examples),
     )
     children = parent.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
     for command in family.commands:
         child = _parser(
-            children, command.name, help=command.help, description=command.help + ".", epilog=_epilog([command.example])
+            children,
+            command.name,
+            help=command.help,
+            description=command.help + ".",
+            epilog=_epilog([command.example], _command_codes(command)),
         )
         if command.inputs is not None:
             opts.add_input_flags(child, command.inputs)

@@ -114,5 +114,7 @@ def exit_code(result: Result, *, allow_unconverged: bool = False) -> int:
     return EXIT_OK
 
 
-def exit_codes_text() -> str:
-    return "exit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
+def exit_codes_text(codes=None) -> str:
+    """The exit-code table, or only the rows of `codes` (what one command can return)."""
+    shown = EXIT_CODES if codes is None else {c: t for c, t in EXIT_CODES.items() if c in codes}
+    return "exit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in shown.items())

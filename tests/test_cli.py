@@ -324,3 +324,17 @@ def test_a_second_bare_demo_keeps_the_first_and_says_what_is_undecided(capsys, t
     out = capsys.readouterr().out
     assert "2 reports: 1 decided, 1 not: b (inconclusive)" in out
     assert (tmp_path / "reports" / "demo").is_dir() and len(list((tmp_path / "reports").glob("demo-*"))) == 1
+
+
+def test_each_command_shows_the_exit_codes_it_can_return_and_the_top_level_lists_every_command(capsys):
+    def help_of(*argv) -> str:
+        with pytest.raises(SystemExit):
+            main([*argv, "--help"])
+        return capsys.readouterr().out
+
+    check = help_of("ab", "check").split("exit codes:")[1]
+    assert "\n  4  " in check and "\n  5  " in check and "\n  3  " not in check and "\n  6  " not in check
+    fit = help_of("did", "fit").split("exit codes:")[1]
+    assert "\n  6  " in fit and "\n  4  " not in fit and "ab check" not in fit
+    top = help_of()
+    assert "(analyze, check, simulate, plan, allocate)" in top  # derived from the commands, so none is left out

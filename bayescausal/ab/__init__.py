@@ -27,7 +27,7 @@ from bayescausal.family import Command, Family
 
 FAMILY = Family(
     kind="ab",
-    help="A/B tests: analyze, check, simulate, allocate",
+    help="A/B tests",
     description="Bayesian A/B tests: exact Beta-Bernoulli conversion, revenue per user, segment pooling, "
     "sequential checks and Thompson allocation.",
     formats=("aggregated", "events"),

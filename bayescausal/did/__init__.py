@@ -17,7 +17,7 @@ from bayescausal.family import Command, Family
 
 FAMILY = Family(
     kind="did",
-    help="difference-in-differences: fit, event-study, campaigns",
+    help="difference-in-differences",
     description="Bayesian difference-in-differences on unit x period panels: a long CSV/Parquet panel "
     "(staggered timing allowed) or a Complete Journey campaign.",
     formats=("complete-journey-kaggle",),
