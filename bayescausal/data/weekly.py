@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bayescausal.data.validate import rows
 from bayescausal.errors import DataError
 
 CRORE = 1e7
@@ -379,11 +380,11 @@ MIN_WEEKS = 20
 
 
 def _rows(frame: pd.DataFrame, mask, columns: list[str], first: int = 5) -> str:
-    """The first offending rows, by their line in the file (header = line 1) and key values."""
+    """Where the offending rows are (`validate.rows`: file lines of a CSV, rows of a Parquet file, index labels
+    of a DataFrame), then the first ones' key values."""
     index = np.flatnonzero(np.asarray(mask))
-    shown = [f"line {i + 2} (" + ", ".join(f"{c}={frame[c].iloc[i]}" for c in columns) + ")" for i in index[:first]]
-    more = f" and {len(index) - first} more" if len(index) > first else ""
-    return "; ".join(shown) + more
+    keys = ["(" + ", ".join(f"{c}={frame[c].iloc[i]}" for c in columns) + ")" for i in index[:first]]
+    return f"{rows(frame, mask)}: " + "; ".join(keys) + (" ..." if len(index) > first else "")
 
 
 def _require_same_weeks(out: pd.DataFrame, date: str, group: str) -> None:

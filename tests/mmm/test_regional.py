@@ -99,10 +99,17 @@ def test_rows_are_named_for_negative_spend_and_duplicated_weeks():
     frame, _, _ = regional_panel(weeks=30)
     bad = frame.copy()
     bad.loc[5, "tv"] = -3.0
-    with pytest.raises(DataError, match=r"negative spend in \['tv'\] at line 7 \(week=2022-02-07.*region=north\)"):
+    with pytest.raises(
+        DataError, match=r"negative spend in \['tv'\] at index labels 5: \(week=2022-02-07.*region=north\)"
+    ):
+        from_frame(bad, date="week", target="sales", channels=CHANNELS, group="region")
+    bad.attrs["rows_are"] = "csv"  # as read from a CSV file (data.io): the rows are named by their file line
+    with pytest.raises(DataError, match=r"negative spend in \['tv'\] at file lines 7: \(week=2022-02-07"):
         from_frame(bad, date="week", target="sales", channels=CHANNELS, group="region")
     dup = pd.concat([frame, frame.iloc[[3]]], ignore_index=True)
-    with pytest.raises(DataError, match=r"duplicated rows .* line 5 \(week=2022-01-24.*line 62"):
+    with pytest.raises(
+        DataError, match=r"duplicated rows .* index labels 3, 60: \(week=2022-01-24.*\); \(week=2022-01-24"
+    ):
         from_frame(dup, date="week", target="sales", channels=CHANNELS, group="region")
 
 
