@@ -384,10 +384,8 @@ def _timestamps(values: pd.Series) -> pd.Series:
     """Event times; times with UTC offsets (which change at a daylight-saving switch) are read in UTC."""
     if pd.api.types.is_datetime64_any_dtype(values):
         return values.dt.tz_convert("UTC").dt.tz_localize(None) if values.dt.tz is not None else values
-    text = values.astype(str).str.strip()
-    if text.str.contains(r"(?:Z|[+-]\d{2}:?\d{2})$").all():
-        return pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce").dt.tz_localize(None)
-    return pd.to_datetime(values, errors="coerce")
+    # utc=True: offsets are converted (mixed ones no longer raise), times without one are kept as they are
+    return pd.to_datetime(values.astype(str).str.strip(), errors="coerce", utc=True).dt.tz_localize(None)
 
 
 def _grouping(events: pd.DataFrame, *, arm: str, user, segment, timestamp) -> dict:
