@@ -99,15 +99,22 @@ def test_complete_journey_campaign_18_matches_the_within_estimator(campaign18):
     assert post.att.std() == pytest.approx(se, rel=0.05)  # honest: as wide as the clustered s.e.
 
 
+def _staggered_fit(seed: int):
+    """Two cohorts and never-treated units, AR(1) shocks (rho 0.8), true effect 2: the panel, its cohorts, the
+    exact posterior and whether its 94% interval covers the truth."""
+    panel = simulate_panel(units=300, periods=24, effect=2.0, cohorts=((12, 17), (16, 23)), rho=0.8, seed=seed)
+    groups = cohorts(panel)
+    post = posterior_gaussian(groups, draws=4000, seed=seed)
+    lo, hi = np.quantile(post.att, [0.03, 0.97])
+    return panel, groups, post, bool(lo <= 2.0 <= hi)
+
+
 def test_coverage_with_serially_correlated_shocks_and_staggered_timing():
     """94% intervals cover the truth about 94% of the time; an iid-per-week model would be overconfident."""
     hits, diffs = [], []
     for seed in range(60):
-        panel = simulate_panel(units=300, periods=24, effect=2.0, cohorts=((12, 17), (16, 23)), rho=0.8, seed=seed)
-        groups = cohorts(panel)
-        post = posterior_gaussian(groups, draws=4000, seed=seed)
-        lo, hi = np.quantile(post.att, [0.03, 0.97])
-        hits.append(lo <= 2.0 <= hi)
+        panel, groups, post, covered = _staggered_fit(seed)
+        hits.append(covered)
         first = groups[0]
         window = slice(0, first.end + 1)
         sub = type(panel)(
@@ -299,11 +306,8 @@ def test_staggered_cohorts_are_drawn_jointly_and_the_att_covers():
 
     hits = []
     for seed in range(300):
-        panel = simulate_panel(units=300, periods=24, effect=2.0, cohorts=((12, 17), (16, 23)), rho=0.8, seed=seed)
-        groups = cohorts(panel)
-        post = posterior_gaussian(groups, draws=4000, seed=seed)
-        lo, hi = np.quantile(post.att, [0.03, 0.97])
-        hits.append(lo <= 2.0 <= hi)
+        _, groups, post, covered = _staggered_fit(seed)
+        hits.append(covered)
     assert 0.90 <= np.mean(hits) <= 0.97, np.mean(hits)
     correlation = effect_correlation(groups)
     assert correlation[0, 1] > 0.05  # the shared never-treated controls
