@@ -186,7 +186,7 @@ def _to_date(df: pd.DataFrame, counts: str | None) -> tuple[pd.DataFrame, str | 
     """Rows with a day as counts to date. A file of each day's own counts whose traffic never falls looks
     exactly like a cumulative one, and reading it as cumulative would keep the last day only: so the reading
     is declared, or the file must rule one out (counts that fall cannot be cumulative)."""
-    cells = ["arm"] + (["segment"] if "segment" in df.columns else [])
+    cells = _cell_keys(df)
     ordered = df.sort_values([*cells, "day"], kind="stable")  # the file's own row order is kept: arms by appearance
     falls = (ordered.groupby(cells, sort=False)[COUNTS].diff() < 0).any(axis=1).reindex(df.index)
     if counts is None and df["day"].nunique() > 1:
@@ -211,7 +211,14 @@ def _to_date(df: pd.DataFrame, counts: str | None) -> tuple[pd.DataFrame, str | 
             f"{WHAT}: counts declared cumulative fall from one day to the next ({v.rows(df, falls)}); "
             "cumulative totals never fall. If each row holds that day's own counts, declare --counts daily."
         )
+    if counts is None:  # a single day: both readings agree
+        return df, None
     return df, "counts: cumulative totals to date (declared); the last day holds the totals"
+
+
+def _cell_keys(df: pd.DataFrame) -> list[str]:
+    """The columns that name a cell of counts, besides the day."""
+    return ["arm"] + (["segment"] if "segment" in df.columns else [])
 
 
 def _carry_forward(df: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
@@ -219,7 +226,7 @@ def _carry_forward(df: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     day, so its last cumulative counts hold. Without this, a cell missing from the last day would lose its
     whole history. An arm with no row at all on the last day is refused: the decision would rest on a stale
     count that the export may have cut off."""
-    cells = ["arm"] + (["segment"] if "segment" in df.columns else [])
+    cells = _cell_keys(df)
     last_day = df["day"].max()
     absent = sorted(set(df["arm"]) - set(df.loc[df["day"] == last_day, "arm"]))
     if absent:
