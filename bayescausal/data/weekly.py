@@ -14,6 +14,7 @@ All money is in crores (GMV is converted from rupees), so ROAS is unitless.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,7 @@ class MMMData:
     source: str = ""
     respread: object = None  # callable(spread) -> MMMData, for the sensitivity refit
 
-    @property
+    @cached_property
     def regional_spend(self) -> bool:
         """Each group has spend of its own (regions), rather than every group seeing the same national spend
         (product groups under national media, as in DT-Mart). This decides what a channel's total spend is."""

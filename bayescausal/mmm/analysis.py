@@ -57,10 +57,11 @@ def group_roas(mmm) -> tuple[xr.DataArray, xr.DataArray]:
     return roas, mroas
 
 
-def channel_roas(mmm, data: MMMData | None = None) -> tuple[xr.DataArray, xr.DataArray]:
+def channel_roas(mmm, data: MMMData | None = None, by_group=None) -> tuple[xr.DataArray, xr.DataArray]:
     """Posterior ROAS and marginal ROAS per channel, pooled over any groups as total contribution over total
-    spend (`data` gives the spend; it is needed only when the model has groups)."""
-    roas, mroas = group_roas(mmm)
+    spend (`data` gives the spend; it is needed only when the model has groups). `by_group`: `group_roas`
+    already computed (pymc-marketing's counterfactuals are the costly part)."""
+    roas, mroas = by_group or group_roas(mmm)
     if "group" not in roas.dims:
         return roas, mroas
     if data is None:
@@ -338,7 +339,8 @@ def _plan_lift(plan: dict) -> LiftTest:
 
 def _channel_estimates(mmm, data: MMMData, opt: MMMOptions, parts: Parts):
     """ROAS, marginal ROAS and contribution shares per channel; contributions and response curves."""
-    roas, mroas = channel_roas(mmm, data)
+    by_group = group_roas(mmm)
+    roas, mroas = channel_roas(mmm, data, by_group)
     for c in data.channels:
         parts.estimates[f"roas_{c}"] = from_draws(roas.sel(channel=c).transpose("chain", "draw").values)
     for c in data.channels:
@@ -353,17 +355,16 @@ def _channel_estimates(mmm, data: MMMData, opt: MMMOptions, parts: Parts):
     weekly = data.spend_by_week()
     parts.tables["ROAS and marginal ROAS by channel"] = _roas_table(parts.estimates, data.channels)
     if data.group:
-        _group_estimates(mmm, data, parts)
+        _group_estimates(by_group[0], data, parts)
     parts.figure("ROAS posterior by channel", partial(plots.roas_forest, roas, mroas))
     parts.figure("Contributions over time (posterior mean)", partial(plots.contributions_over_time, contrib, data))
     parts.figure("Response curves (94% bands)", partial(plots.response_curves, curves, weekly.sum()))
     return roas, mroas
 
 
-def _group_estimates(mmm, data: MMMData, parts: Parts) -> None:
+def _group_estimates(roas: xr.DataArray, data: MMMData, parts: Parts) -> None:
     """Each group's own ROAS (its contribution over its own spend), published as `roas_<channel>:<group>`
     beside the pooled figure, which is total contribution over total spend."""
-    roas, _ = group_roas(mmm)
     rows = []
     for g in roas["group"].values:
         for c in data.channels:
