@@ -179,6 +179,30 @@ def diagnose(
     )
 
 
+def combine(main: Diagnostics, other: Diagnostics, label: str) -> Diagnostics:
+    """One verdict for two fits behind one result (e.g. an effect fit and its pre-trend fit): the worst of each
+    statistic, and `other`'s parameters and problems labelled."""
+
+    def worst(fn, a, b):
+        values = [v for v in (a, b) if v is not None and np.isfinite(v)]
+        return fn(values) if values else None
+
+    table = other.table.assign(parameter=f"{label}: " + other.table["parameter"].astype(str))
+    return Diagnostics(
+        method=main.method,
+        passed=main.passed and other.passed,
+        max_rhat=worst(max, main.max_rhat, other.max_rhat),
+        min_ess_bulk=worst(min, main.min_ess_bulk, other.min_ess_bulk),
+        min_ess_tail=worst(min, main.min_ess_tail, other.min_ess_tail),
+        divergences=None if main.divergences is None else main.divergences + (other.divergences or 0),
+        bfmi=main.bfmi + other.bfmi,
+        treedepth_fraction=worst(max, main.treedepth_fraction, other.treedepth_fraction),
+        problems=main.problems + [f"{label}: {p}" for p in other.problems],
+        table=pd.concat([main.table, table], ignore_index=True),
+        thresholds=main.thresholds,
+    )
+
+
 def ppc_pvalues(observed: dict[str, float], replicated: dict[str, np.ndarray]) -> dict[str, float]:
     """Posterior predictive mid-p-values P(T(y_rep) > T(y)) + P(T(y_rep) = T(y)) / 2 for named statistics T.
     Ties count half, so a discrete statistic the model reproduces exactly (the median of a mostly-zero

@@ -373,7 +373,6 @@ def test_a_long_panel_gives_the_same_cells_and_errors_on_every_engine(tmp_path):
         np.testing.assert_allclose(panel.outcome, reference.outcome, rtol=0, atol=1e-12 * abs(reference.outcome).max())
     for name, broken in {
         "duplicated": pd.concat([frame, frame.iloc[[7]]], ignore_index=True),
-        "unbalanced": frame.drop(index=[3]),
         "not 0/1": frame.assign(treated=frame["treated"].where(frame.index != 9, 2)),
     }.items():
         broken.to_parquet(tmp_path / "broken.parquet")
@@ -386,6 +385,15 @@ def test_a_long_panel_gives_the_same_cells_and_errors_on_every_engine(tmp_path):
                 from_scan(open_scan(Location(path=str(tmp_path / "broken.parquet"), engine=engine)), **cols)
             messages.add(str(caught.value).split(" (")[0])
         assert len(messages) == 1, (name, messages)
+    gappy = frame.drop(index=[3, 50])  # missing rows are missing cells, the same on every engine
+    gappy.to_parquet(tmp_path / "gappy.parquet")
+    reference = from_long(gappy, **cols)
+    assert reference.missing_cells == 2
+    for engine in ENGINES:
+        _needs(engine)
+        panel = from_scan(open_scan(Location(path=str(tmp_path / "gappy.parquet"), engine=engine)), **cols)
+        np.testing.assert_array_equal(np.isnan(panel.outcome), np.isnan(reference.outcome))
+        np.testing.assert_allclose(panel.outcome, reference.outcome, rtol=0, atol=1e-12 * np.nanmax(reference.outcome))
 
 
 def test_customer_features_from_transaction_lines_are_the_same_on_every_engine(cj_folder):

@@ -168,14 +168,14 @@ def test_did_panels(capsys, tmp_path):
     long = simulate_panel(units=40, periods=10, cohorts=((7, 9),), seed=1).to_long()
     long = long.rename(columns={"period": "time", "simulated spend": "outcome"})
     dates = pd.date_range("2021-12-06", periods=10, freq="W-MON")
-    argv = ["did", "fit", "--data", "--json", "--no-report", "--no-refutations"]
+    argv = ["did", "fit", "--data", "--json", "--no-report", "--no-refutations", "--model", "exact"]
     quarters = pd.period_range("2019Q3", periods=10, freq="Q").strftime("%YQ%q")
     fiscal = np.array([f"FY{24 + (k + 8) // 13}-P{(k + 8) % 13 + 1}" for k in range(10)])
     variants = [dates.strftime("%m/%d/%Y"), quarters, fiscal]
     for variant in (long, *(long.assign(time=np.asarray(labels)[long["time"]]) for labels in variants)):
         gap = {"dropped row": lambda f, r: _dropped_rows(f, r, "outcome")}
         seen = _only_two_outcomes(capsys, tmp_path, variant, argv, "outcome", "unit", seeds=2, extra=gap)
-        assert seen["dropped row"] == "exit 2"  # an unbalanced panel: refused today, never mis-read
+        assert seen["dropped row"] == "exit 2"  # the exact model refuses a gap (auto: tests/did/test_hierarchical.py)
 
 
 def _load(kind: str, command: str, frame: pd.DataFrame, sections: dict):

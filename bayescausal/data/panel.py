@@ -1,10 +1,13 @@
-"""Balanced unit x period panels (outcome and a 0/1 treatment on the same grid), from any long table.
+"""Unit x period panels (outcome and a 0/1 treatment on the same grid), from any long table. A cell with no
+row is missing (NaN outcome, untreated), never zero-filled: the exact DiD model needs a balanced panel, the
+hierarchical one (bayescausal.did.hierarchical) uses the cells each unit has.
 
 The Complete Journey builder (bayescausal.data.complete_journey) produces the same type.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +24,8 @@ COLUMN_HINT = "name your columns with --unit, --time, --outcome and --treated (i
 
 @dataclass
 class Panel:
-    """outcome[i, t] for unit i and period t, and the 0/1 treatment indicator on the same grid."""
+    """outcome[i, t] for unit i and period t (NaN where the panel has no row), and the 0/1 treatment
+    indicator on the same grid."""
 
     outcome: np.ndarray
     treated: np.ndarray
@@ -33,6 +37,14 @@ class Panel:
     def shape(self) -> tuple[int, int]:
         return self.outcome.shape
 
+    @property
+    def missing_cells(self) -> int:
+        return int(np.isnan(self.outcome).sum())
+
+    @property
+    def balanced(self) -> bool:
+        return self.missing_cells == 0
+
     def fingerprint(self) -> str:
         """The cells' content hash (bayescausal.data.io.array_fingerprint): the same from memory or any engine."""
         from bayescausal.data.io import array_fingerprint
@@ -42,19 +54,24 @@ class Panel:
     def pre_period_covariates(self, start: int) -> pd.DataFrame:
         """Per unit, summaries of the outcome before period index `start` (targeting and balance checks)."""
         pre = self.outcome[:, :start]
-        return pd.DataFrame(
-            {
-                "pre_mean": pre.mean(axis=1),
-                "pre_sd": pre.std(axis=1),
-                "pre_share_zero": (pre == 0).mean(axis=1),
-                "pre_last": pre[:, -1],
-            },
-            index=pd.Index(self.units, name="unit"),
-        )
+        seen = ~np.isnan(pre)
+        last = np.where(seen.any(axis=1), start - 1 - seen[:, ::-1].argmax(axis=1), 0)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a unit with no pre-period cell: NaN, said so below
+            return pd.DataFrame(
+                {
+                    "pre_mean": np.nanmean(pre, axis=1),
+                    "pre_sd": np.nanstd(pre, axis=1),
+                    "pre_share_zero": (pre == 0).sum(axis=1) / seen.sum(axis=1),
+                    "pre_last": np.where(seen.any(axis=1), pre[np.arange(len(pre)), last], np.nan),
+                },
+                index=pd.Index(self.units, name="unit"),
+            )
 
     def to_long(self) -> pd.DataFrame:
+        """One row per cell the panel has (missing cells have no row)."""
         n_units, n_periods = self.shape
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "unit": np.repeat(self.units, n_periods),
                 "period": np.tile(self.periods, n_units),
@@ -62,12 +79,14 @@ class Panel:
                 "treated": self.treated.ravel().astype(int),
             }
         )
+        return frame[~np.isnan(self.outcome.ravel())].reset_index(drop=True)
 
 
 def from_long(
     frame: pd.DataFrame, *, unit: str, time: str, outcome: str, treated: str, time_format: str | None = None
 ) -> Panel:
-    """A balanced panel from long rows (one per unit and period), validated at the boundary. Periods are put
+    """A panel from long rows (at most one per unit and period; a missing row is a missing cell), validated at
+    the boundary. Periods are put
     in their true order (numbers, dates, numbered labels: bayescausal.data.periods), never sorted as text."""
     v.require_columns(frame, [unit, time, outcome, treated], what=WHAT, hint=COLUMN_HINT)
     for col in (unit, time):
@@ -82,9 +101,7 @@ def from_long(
     key = order_key(frame[time], column=time, time_format=time_format)
     _, first_row, t_idx = np.unique(key.to_numpy(), return_index=True, return_inverse=True)
     periods = frame[time].to_numpy()[first_row]
-    if len(frame) != len(units) * len(periods):
-        raise unbalanced(len(units) * len(periods) - len(frame), len(units) * len(periods))
-    y = np.empty((len(units), len(periods)))
+    y = np.full((len(units), len(periods)), np.nan)
     y[u_idx, t_idx] = frame[outcome].to_numpy(float)
     dmat = np.zeros((len(units), len(periods)), dtype=bool)
     dmat[u_idx, t_idx] = d > 0
@@ -93,10 +110,15 @@ def from_long(
     return panel
 
 
-def unbalanced(missing: int, cells: int) -> DataError:
-    return DataError(
-        f"{WHAT}: the panel is unbalanced ({missing} unit-period cells missing of {cells}); "
-        "fill the missing cells (e.g. zero spend for weeks without purchases) or drop units with gaps."
+def require_balanced(panel: Panel, *, why: str) -> None:
+    """For what needs every cell (the exact model's unit contrasts): refuse a panel with gaps, naming the fix."""
+    if panel.balanced:
+        return
+    missing, cells = panel.missing_cells, panel.outcome.size
+    raise DataError(
+        f"{WHAT}: the panel is unbalanced ({missing} unit-period cells missing of {cells}) and {why}; use the "
+        "hierarchical model (--model hierarchical, or --model auto), which uses the cells each unit has. Do not "
+        "zero-fill: a missing week is not a week without spend unless you know it is."
     )
 
 
@@ -140,9 +162,8 @@ def from_scan(scan, *, unit: str, time: str, outcome: str, treated: str, time_fo
         dup = t.group_by([unit, time]).agg(_n=t.count()).filter(lambda g: g._n > 1).select(unit, time)
         example = scan.fetch(dup.order_by([unit, time]).limit(3), "examples").to_dict("records")
         raise DataError(f"{WHAT}: duplicated rows for key {[unit, time]}: {example}. Aggregate or remove duplicates.")
-    if (empty := int((cells.count == 0).sum())) > 0:
-        raise unbalanced(empty, cells.count.size)
-    panel = Panel(cells.sums["outcome"], cells.sums["treated"] > 0, cells.units, cells.periods, outcome)
+    outcome_sums = np.where(cells.count == 0, np.nan, cells.sums["outcome"])
+    panel = Panel(outcome_sums, cells.sums["treated"] > 0, cells.units, cells.periods, outcome)
     require_design(panel)
     return panel
 
@@ -195,8 +216,10 @@ def _indicator(frame: pd.DataFrame, treated: str) -> np.ndarray:
 
 
 def require_design(panel: Panel) -> None:
-    """The checks every DiD design needs: treatment varies, and treated units have a pre-period."""
-    d = panel.treated
+    """The checks every DiD design needs: treatment varies, and some treated unit has a pre-period (an
+    untreated cell before its treatment). A design only the exact model cannot handle is `require_exact`'s."""
+    observed = ~np.isnan(panel.outcome)
+    d = panel.treated & observed
     if not d.any():
         raise DataError(f"{WHAT}: no unit is ever treated; there is no effect to estimate.")
     ever = d.any(axis=1)
@@ -206,9 +229,31 @@ def require_design(panel: Panel) -> None:
             f"{WHAT}: every unit is treated, all from the same period, so no unit shows the trend without "
             "treatment; add control units (never treated, or treated later) so the counterfactual can be learned."
         )
+    if not _pre_period(panel, first)[ever].any():
+        raise DataError(
+            f"{WHAT}: every treated unit is treated from its first period in the panel: no pre-period to compare "
+            "with. Extend the panel backwards (untreated periods before treatment)."
+        )
+
+
+def _pre_period(panel: Panel, first: np.ndarray) -> np.ndarray:
+    """Per unit: an untreated, observed cell before its first treated one."""
+    observed = ~np.isnan(panel.outcome)
+    before = np.arange(panel.shape[1])[None, :] < first[:, None]
+    return (observed & ~panel.treated & before).any(axis=1)
+
+
+def require_exact(panel: Panel) -> None:
+    """What the exact model's unit contrasts need beyond `require_design`: every cell, and a pre-period for
+    every treated unit."""
+    require_balanced(panel, why="the exact model's unit contrasts need every cell")
+    d = panel.treated
+    ever = d.any(axis=1)
+    first = np.where(ever, d.argmax(axis=1), -1)
     if (first[ever] == 0).any():
         n = int((first[ever] == 0).sum())
         raise DataError(
             f"{WHAT}: {n} treated unit(s) are treated from the first period: no pre-period to compare "
-            "with. Drop them or extend the panel backwards."
+            "with. Drop them, extend the panel backwards, or use --model hierarchical, which leaves them out "
+            "and says so."
         )

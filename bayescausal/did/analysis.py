@@ -10,7 +10,7 @@ import pandas as pd
 import xarray as xr
 
 from bayescausal import diagnostics as diag
-from bayescausal.data.panel import Panel
+from bayescausal.data.panel import Panel, require_exact
 from bayescausal.did import plots
 from bayescausal.did.event_study import event_study
 from bayescausal.did.model import (
@@ -63,13 +63,25 @@ def analyze(panel: Panel, options: DiDOptions | None = None, *, cost: dict | Non
     """ATT (and per-cohort effects) with the event study, refutations, balance, PPC and the ROI.
     `cost`: a Complete Journey campaign's cost breakdown (mailers + coupon discounts), used when no
     total cost was given."""
+    from bayescausal.did.hierarchical_analysis import analyze_hierarchical, choose_model
+
     opt = options or DiDOptions()
+    total_cost = opt.cost if opt.cost is not None else (cost["total"] if cost else None)
+    model, why = choose_model(panel, opt)
+    if model == "hierarchical":
+        if opt.likelihood != "gaussian":
+            raise DataError(
+                f"DiD: this panel needs the hierarchical model ({why}), whose errors are Gaussian AR(1); "
+                "--likelihood student-t needs the exact model on a balanced panel"
+            )
+        return analyze_hierarchical(panel, opt, cost=total_cost, why=why)
+    require_exact(panel)
     parts = Parts()
+    parts.extra["model"] = {"name": "exact", "why": why}
     skipped: list[str] = []
     groups = cohorts(panel, pre_periods=opt.pre_periods, skipped=skipped)
     parts.notes.extend(f"staggered design: {why}" for why in skipped)
     pre_mean = float(np.mean([panel.outcome[c.treated_units, : c.start].mean() for c in groups]))
-    total_cost = opt.cost if opt.cost is not None else (cost["total"] if cost else None)
     money = partial(_money_and_decision, pre_mean=pre_mean, cost=total_cost, opt=opt, **LABELS)
     post = _posterior(groups, opt, money)
     method = "monte-carlo" if post.idata is None else "mcmc"
@@ -150,7 +162,8 @@ def _effects(panel: Panel, groups, post: DiDPosterior, opt: DiDOptions, parts: P
         parts.checks.append(_heavy_tails_check(post))
     parts.tables["cohorts"] = cohort_table(groups, post, opt.hdi_prob)
     parts.notes.append(
-        f"model: {post.method}; household and period effects removed exactly by unit-level post-minus-pre "
+        f"model: {post.method} ({parts.extra['model']['why']}); household and period effects removed exactly by "
+        "unit-level post-minus-pre "
         "contrasts against never- or not-yet-treated controls (honest under any within-unit correlation)"
     )
     if len(groups) > 1:
@@ -222,7 +235,7 @@ def _design_checks(panel: Panel, groups, es, opt: DiDOptions, parts: Parts) -> N
 
 def _sensitivity(att: np.ndarray, es, acts, opt: DiDOptions, parts: Parts) -> None:
     """Informative: the breakdown value of M (did.sensitivity), published in summary.json and plotted."""
-    sens = relative_magnitudes(att, es.draws[:, es.event_times < -1], acts)
+    sens = relative_magnitudes(att, es.lead_draws, acts)
     if sens is None:
         return
     parts.extra["sensitivity"] = sens.to_dict()
@@ -244,7 +257,7 @@ def _sensitivity(att: np.ndarray, es, acts, opt: DiDOptions, parts: Parts) -> No
 def _pretrend_check(es) -> Check:
     """Gating: DiD identifies the effect only under parallel trends; leads far from zero say the treated
     units were already moving apart before treatment, so the ATT mixes that drift with the effect."""
-    n_leads = int((es.event_times < -1).sum())
+    n_leads = int(es.is_lead.sum())
     ok = es.zero_tail_prob >= PRETREND_TAIL
     return Check(
         "parallel pre-trends (event-study leads)",

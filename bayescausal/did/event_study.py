@@ -29,6 +29,15 @@ class EventStudy:
     tolerance: float
     zero_tail_prob: float  # posterior tail probability of "no pre-trend" in the leads' joint region
     slope_sd: float  # posterior sd of a linear pre-trend per period fitted to the leads (nan without leads)
+    reference: str = "period -1"  # what leads and lags are measured against
+
+    @property
+    def is_lead(self) -> np.ndarray:
+        return (self.table["kind"] == "lead").to_numpy()
+
+    @property
+    def lead_draws(self) -> np.ndarray:
+        return self.draws[:, self.is_lead]
 
 
 def slope_draws(draws: np.ndarray, event_times: np.ndarray) -> np.ndarray:
@@ -106,25 +115,40 @@ def event_study(
     rng = np.random.default_rng(seed)
     effect = _path_draws(dev[cohort.treated_units], dev[cohort.control_units], draws, rng)
     e = event_times[keep]
-    lead_cols = e < -1
+    return summarise(e, effect, e < -1, panel.periods[start + e], tolerance=tolerance, hdi_prob=hdi_prob)
+
+
+def summarise(
+    event_times: np.ndarray,
+    effect: np.ndarray,
+    lead_cols: np.ndarray,
+    periods,
+    *,
+    tolerance: float | None,
+    hdi_prob: float,
+    reference: str = "period -1",
+) -> EventStudy:
+    """The event study's table and lead checks from joint draws (draws, event times) of its path."""
     if tolerance is None:  # default: 3 posterior sds of a lead, so noise alone passes and a real trend fails
         tolerance = 3.0 * float(effect[:, lead_cols].std(axis=0).mean()) if lead_cols.any() else np.inf
     within = np.all(np.abs(effect[:, lead_cols]) < tolerance, axis=1).mean() if lead_cols.any() else np.nan
     rows = []
-    for j, ev in enumerate(e):
+    for j, ev in enumerate(event_times):
         low, high = hdi_from_draws(effect[:, j], hdi_prob)
         rows.append(
             {
                 "event_time": int(ev),
-                "period": panel.periods[start + ev],
+                "period": periods[j],
                 "mean": effect[:, j].mean(),
                 "sd": effect[:, j].std(),
                 "hdi_low": low,
                 "hdi_high": high,
                 "P(effect > 0)": float((effect[:, j] > 0).mean()),
-                "kind": "lead" if ev < -1 else "lag",
+                "kind": "lead" if lead_cols[j] else "lag",
             }
         )
     tail = zero_tail_probability(effect[:, lead_cols])
+    e = np.asarray(event_times)
     slope_sd = float(slope_draws(effect[:, lead_cols], e[lead_cols]).std()) if lead_cols.any() else np.nan
-    return EventStudy(e, effect, pd.DataFrame(rows), float(within), float(tolerance), tail, slope_sd)
+    table = pd.DataFrame(rows)
+    return EventStudy(e, effect, table, float(within), float(tolerance), tail, slope_sd, reference)

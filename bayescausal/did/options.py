@@ -15,6 +15,12 @@ from bayescausal.sampling import SamplerSettings
 
 @dataclass(frozen=True)
 class DiDOptions:
+    model: Literal["auto", "exact", "hierarchical"] = option(
+        "auto",
+        "exact: conjugate posterior on unit contrasts (balanced panels; seconds); hierarchical: a two-way PyMC "
+        "model on the cells each unit has (gaps, units without a pre-period, AR(1) shocks, effects pooled over "
+        "cohorts and event times; NUTS); auto: exact where the panel allows it, else hierarchical",
+    )
     likelihood: Literal["gaussian", "student-t"] = option(
         "gaussian", "gaussian: exact posterior, mean equals the within estimator; student-t: robust, NUTS"
     )
@@ -51,6 +57,11 @@ class DiDOptions:
             )
         if self.leads < 0:
             raise SpecError(f"leads must be >= 0 (0 skips the event-study leads), got {self.leads}")
+        if self.model == "hierarchical" and self.likelihood != "gaussian":
+            raise SpecError(
+                "the hierarchical model has Gaussian AR(1) errors; --likelihood student-t is the exact model's "
+                "robust variant: use --model exact with it"
+            )
         if self.threshold < 0:
             raise SpecError(f"threshold must be >= 0, got {self.threshold}")
 

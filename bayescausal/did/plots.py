@@ -21,7 +21,8 @@ def event_study(es):
             capsize=2,
         )
     ax.axhline(0, color="black", lw=1)
-    ax.axvline(-1, color="grey", ls=":", lw=1)
+    if es.reference == "period -1":
+        ax.axvline(-1, color="grey", ls=":", lw=1)
     if es.tolerance < float("inf"):
         ax.axhspan(
             -es.tolerance,
@@ -30,7 +31,11 @@ def event_study(es):
             alpha=0.08,
             label=f"lead tolerance: P(all leads inside) = {es.prob_leads_within_tolerance:.2f}",
         )
-    ax.set(xlabel="periods relative to treatment start (reference: -1)", ylabel="effect (94% HDI)", title="Event study")
+    ax.set(
+        xlabel=f"periods relative to treatment start (reference: {es.reference})",
+        ylabel="effect (94% HDI)",
+        title="Event study",
+    )
     ax.legend(fontsize=8)
     return fig
 

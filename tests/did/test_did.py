@@ -186,7 +186,6 @@ def test_panel_builder_on_a_hand_made_transactions_table():
             {"u": [1, 1, 2, 2], "t": [1, 2, 1, 2], "y": [1.0, 2.0, 3.0, 4.0], "d": [0, 1, 0, 1]},
             "all from the same period",
         ),
-        ({"u": [1, 1, 2], "t": [1, 2, 1], "y": [1.0, 2.0, 3.0], "d": [0, 1, 0]}, "unbalanced"),
         (
             {"u": [1, 1, 2, 2], "t": [1, 2, 1, 2], "y": [1.0, np.nan, 3.0, 4.0], "d": [0, 1, 0, 0]},
             "missing or infinite",
@@ -203,6 +202,21 @@ def test_bad_panels(rows, message):
         from_long(pd.DataFrame(rows), unit="u", time="t", outcome="y", treated="d")
     with pytest.raises(DataError, match="missing column"):
         from_long(pd.DataFrame(rows), unit="unit", time="t", outcome="y", treated="d")
+
+
+def test_a_missing_row_is_a_missing_cell_and_the_exact_model_names_the_fix():
+    rows = {
+        "u": [1, 1, 2, 2, 2, 3, 3],
+        "t": [1, 2, 1, 2, 3, 1, 3],
+        "y": [1.0, 2, 3, 4, 5, 6, 7],
+        "d": [0, 1, 0, 0, 0, 0, 0],
+    }
+    panel = from_long(pd.DataFrame(rows), unit="u", time="t", outcome="y", treated="d")
+    assert panel.missing_cells == 2 and not panel.balanced
+    assert np.isnan(panel.outcome[0, 2]) and np.isnan(panel.outcome[2, 1])  # never zero-filled
+    assert len(panel.to_long()) == 7
+    with pytest.raises(DataError, match="unbalanced .*--model hierarchical"):
+        analyze(panel, DiDOptions(model="exact"))
 
 
 def test_non_contiguous_treatment_is_refused():

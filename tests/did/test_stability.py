@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bayescausal.data.panel import Panel, require_design
+from bayescausal.data.panel import Panel, require_design, require_exact
 from bayescausal.did.model import cohorts, posterior_gaussian
 from bayescausal.did.stability import PeriodDropper
 from bayescausal.errors import DataError
@@ -16,6 +16,7 @@ def _rebuilt(panel: Panel, t: int, pre_periods):
     sub = Panel(panel.outcome[:, keep], panel.treated[:, keep], panel.units, panel.periods[keep])
     try:
         require_design(sub)
+        require_exact(sub)
         groups = cohorts(sub, pre_periods=pre_periods)
     except DataError:
         return None
