@@ -28,7 +28,7 @@ import numpy as np
 from bayescausal.did.cells import CellDesign
 from bayescausal.sampling import SamplerSettings, sample
 
-DEFAULT_TARGET_ACCEPT = 0.9
+DEFAULT_TARGET_ACCEPT = 0.95
 
 
 @dataclass
