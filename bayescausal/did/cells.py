@@ -80,6 +80,11 @@ def cell_design(panel: Panel) -> CellDesign:
     covered = use_untreated.any(axis=0)  # periods with an untreated cell: their period effect is identified
     use_treated = treated & ~no_pre[:, None] & covered[None, :]
     notes = _left_out_notes(panel, no_pre, after_window, treated & ~no_pre[:, None] & ~covered[None, :])
+    if unsure := int((ever & ~no_pre & ~observed[np.arange(len(first)), np.maximum(first - 1, 0)]).sum()):
+        notes.append(
+            f"{unsure} treated unit(s) have no cell just before their first treated one, so their treatment may "
+            "have started earlier than it appears: their event times count from the first treated cell seen"
+        )
     use = use_untreated | use_treated
     if not use_treated.any():
         raise DataError(

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bayescausal.did.cells import CellDesign
+from bayescausal.did.imputation import residual_sd
 from bayescausal.sampling import SamplerSettings, sample
 
 DEFAULT_TARGET_ACCEPT = 0.95
@@ -45,14 +46,16 @@ class HierarchicalFit:
 
 
 def _standardise(design: CellDesign) -> tuple[float, float]:
-    """Centre and scale from the untreated cells, so that the priors below are unit-free."""
+    """Centre on the untreated cells and scale by their noise around unit and period effects, so that the
+    priors below are in units of the within-unit noise whatever the outcome's units."""
     base = design.y[design.effect < 0]
-    scale = float(base.std()) or 1.0
-    return float(base.mean()), scale
+    return float(base.mean()), residual_sd(design) or float(base.std()) or 1.0
 
 
-def build_model(design: CellDesign):
-    """The PyMC model on standardised outcomes (see the module docstring)."""
+def build_model(design: CellDesign, *, pooled: bool = True):
+    """The PyMC model on standardised outcomes (see the module docstring). `pooled=False`: one effect per
+    event time shared by all cohorts, each with its own wide prior and no smoothing (the pre-trend test's
+    leads: pooling them towards each other would hide the wiggles the test is there to see)."""
     import pymc as pm
     import pytensor.tensor as pt
 
@@ -71,18 +74,20 @@ def build_model(design: CellDesign):
     with pm.Model(coords=coords) as model:
         # flat unit effects leave the periods' common level unidentified: summing to zero removes it without
         # tying every period to one reference period (which correlates them all and slows mixing)
-        g = pm.ZeroSumNormal("period_effect", 3.0, dims="period")
-        mu = _mean_path(pm, pt, len(event_times))
-        if n_cohorts > 1:
-            spread = pm.HalfNormal("cohort_spread", 0.5)
+        g = pm.ZeroSumNormal("period_effect", 10.0, dims="period")
+        if not pooled:
+            tau = pm.Normal("effect_by_event_time", 0.0, 3.0, dims="event_time")[e_index]
+        elif n_cohorts > 1:
+            mu = _mean_path(pm, pt, len(event_times))
+            spread = pm.HalfNormal("cohort_spread", 1.0)
             deviation = pm.Normal("cohort_deviation_raw", 0.0, 1.0, dims="group")
             tau = mu[e_index] + spread * deviation
         else:
-            tau = mu[e_index]
+            tau = _mean_path(pm, pt, len(event_times))[e_index]
         pm.Deterministic("effect", tau * scale, dims="group")
         rho = pm.Beta("rho", 1.5, 1.5)
-        sigma = pm.HalfNormal("sigma", 1.0)
-        omega = pm.HalfNormal("unit_effect_sd", 0.5)
+        sigma = pm.HalfNormal("sigma", 2.0)
+        omega = pm.HalfNormal("unit_effect_sd", 1.0)
         m = g[period_index] + pt.set_subtensor(pt.zeros(design.n_cells)[treated], tau[design.effect[treated]])
         pm.Potential(
             "likelihood", _unit_marginal(pt, y - m, treated.astype(float), first, prev, gap, ends, rho, sigma, omega)
@@ -114,10 +119,10 @@ def _unit_marginal(pt, r, d, first, prev, gap, ends, rho, sigma, omega):
 
 def _mean_path(pm, pt, n: int):
     """The effect's mean over event times: a random walk (neighbours pooled, the step size learned)."""
-    level = pm.Normal("effect_level", 0.0, 1.0)
+    level = pm.Normal("effect_level", 0.0, 3.0)
     if n == 1:
         return level[None]
-    step = pm.HalfNormal("effect_step", 0.2)
+    step = pm.HalfNormal("effect_step", 0.5)
     innovations = pm.Normal("effect_step_raw", 0.0, 1.0, shape=n - 1)
     return pt.concatenate([level[None], level + pt.cumsum(step * innovations)])
 
@@ -128,10 +133,10 @@ def _segment_sums(pt, x, ends: np.ndarray):
     return pt.concatenate([total[:1], total[1:] - total[:-1]])
 
 
-def fit(design: CellDesign, settings: SamplerSettings) -> HierarchicalFit:
+def fit(design: CellDesign, settings: SamplerSettings, *, pooled: bool = True) -> HierarchicalFit:
     """Sample the model and turn the effect draws into cohort effects, the path and the ATT, each weighted
     by the treated cells it covers."""
-    model, _ = build_model(design)
+    model, _ = build_model(design, pooled=pooled)
     idata = sample(model, settings, default_target_accept=DEFAULT_TARGET_ACCEPT)
     effect = idata["posterior"]["effect"].transpose("chain", "draw", "group").values
     groups = design.groups

@@ -24,7 +24,7 @@ from bayescausal.estimates import from_draws, hdi_from_draws
 from bayescausal.result import Check, LiftTest, Parts, Result
 
 PARAMETERS = ["effect", "period_effect", "rho", "sigma", "unit_effect_sd"]
-POOLING = ["effect_level", "effect_step", "cohort_spread"]
+POOLING = ["effect_level", "effect_step", "cohort_spread", "effect_by_event_time"]
 
 
 def choose_model(panel: Panel, opt: DiDOptions) -> tuple[str, str]:
@@ -59,7 +59,7 @@ def analyze_hierarchical(panel: Panel, opt: DiDOptions, *, cost: float | None, w
     parts.extra["model"] = {"name": "hierarchical", "why": why}
     fit = hierarchical.fit(design, opt.sampler)
     leads = lead_design(design, panel, opt.leads) if opt.leads else None
-    lead_fit = hierarchical.fit(leads, opt.sampler) if leads is not None else None
+    lead_fit = hierarchical.fit(leads, opt.sampler, pooled=False) if leads is not None else None
     _estimates(panel, fit, opt, parts)
     es = _event_study(fit, lead_fit, opt)
     parts.tables["event study"] = es.table

@@ -15,8 +15,9 @@ from scipy.sparse.linalg import lsqr
 from bayescausal.did.cells import CellDesign
 
 
-def imputation_effects(design: CellDesign) -> np.ndarray:
-    """Each used treated cell's imputed effect y_it - a_i - g_t (in the design's treated-cell order)."""
+def _two_way(design: CellDesign):
+    """Least-squares unit and period effects on the untreated cells: a function giving a + g for any cells,
+    and the untreated cells' residuals."""
     base = design.effect < 0
     units, u = np.unique(design.unit, return_inverse=True)
     periods, t = np.unique(design.period, return_inverse=True)
@@ -31,8 +32,27 @@ def imputation_effects(design: CellDesign) -> np.ndarray:
     ).tocsr()
     centre = design.y[rows].mean()
     coef = lsqr(x, design.y[rows] - centre, atol=1e-12, btol=1e-12, iter_lim=50_000)[0]
-    treated = ~base
-    return design.y[treated] - centre - coef[u[treated]] - coef[len(units) + t[treated]]
+
+    def fitted(cells: np.ndarray) -> np.ndarray:
+        return centre + coef[u[cells]] + coef[len(units) + t[cells]]
+
+    return fitted, design.y[rows] - fitted(rows)
+
+
+def imputation_effects(design: CellDesign) -> np.ndarray:
+    """Each used treated cell's imputed effect y_it - a_i - g_t (in the design's treated-cell order)."""
+    fitted, _ = _two_way(design)
+    treated = np.flatnonzero(design.effect >= 0)
+    return design.y[treated] - fitted(treated)
+
+
+def residual_sd(design: CellDesign) -> float:
+    """The untreated cells' sd around their unit and period effects: the noise scale the hierarchical model's
+    priors are stated in (the outcome's own sd would mix in how much units differ in level)."""
+    _, residuals = _two_way(design)
+    units, periods = len(np.unique(design.unit)), len(np.unique(design.period))
+    dof = max(len(residuals) - units - periods + 1, 1)
+    return float(np.sqrt((residuals**2).sum() / dof))
 
 
 def imputation_att(design: CellDesign) -> float:
