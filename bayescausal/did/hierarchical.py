@@ -25,11 +25,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bayescausal.did import likelihood
 from bayescausal.did.cells import CellDesign
 from bayescausal.did.imputation import residual_sd
 from bayescausal.sampling import SamplerSettings, sample
 
 DEFAULT_TARGET_ACCEPT = 0.95
+CENTRED_MIN_CELLS = 100
 
 
 @dataclass
@@ -65,11 +67,6 @@ def build_model(design: CellDesign, *, pooled: bool = True):
     groups = design.groups
     n_cohorts, event_times = groups["cohort"].max() + 1, np.unique(groups["event_time"])
     e_index = np.searchsorted(event_times, groups["event_time"].to_numpy())
-    ends = design.unit_ends()
-    first = design.gap == 0
-    prev = np.where(first, 0, np.arange(design.n_cells) - 1)
-    gap = np.maximum(design.gap, 1).astype(float)
-    treated = design.effect >= 0
     coords = {"period": periods, "event_time": event_times, "group": np.arange(len(groups))}
     with pm.Model(coords=coords) as model:
         # flat unit effects leave the periods' common level unidentified: summing to zero removes it without
@@ -78,59 +75,60 @@ def build_model(design: CellDesign, *, pooled: bool = True):
         if not pooled:
             tau = pm.Normal("effect_by_event_time", 0.0, 3.0, dims="event_time")[e_index]
         elif n_cohorts > 1:
-            mu = _mean_path(pm, pt, len(event_times))
+            mu = _mean_path(pm, pt, len(event_times), centred(design))
             spread = pm.HalfNormal("cohort_spread", 1.0)
-            deviation = pm.Normal("cohort_deviation_raw", 0.0, 1.0, dims="group")
-            tau = mu[e_index] + spread * deviation
+            if centred(design):
+                tau = pm.Normal("cohort_effect", mu[e_index], spread, dims="group")
+            else:
+                tau = mu[e_index] + spread * pm.Normal("cohort_deviation_raw", 0.0, 1.0, dims="group")
         else:
-            tau = _mean_path(pm, pt, len(event_times))[e_index]
+            tau = _mean_path(pm, pt, len(event_times), centred(design))[e_index]
         pm.Deterministic("effect", tau * scale, dims="group")
-        rho = pm.Beta("rho", 1.5, 1.5)
+        rho = pm.Deterministic("rho", 2.0 * pm.Beta("rho_unit", 2.0, 2.0) - 1.0)  # on (-1, 1)
         sigma = pm.HalfNormal("sigma", 2.0)
         omega = pm.HalfNormal("unit_effect_sd", 1.0)
-        m = g[period_index] + pt.set_subtensor(pt.zeros(design.n_cells)[treated], tau[design.effect[treated]])
-        pm.Potential(
-            "likelihood", _unit_marginal(pt, y - m, treated.astype(float), first, prev, gap, ends, rho, sigma, omega)
-        )
+        pm.Potential("likelihood", _loglik(pt, design, y, period_index, g, tau, rho, sigma, omega))
     return model, scale
 
 
-def _unit_marginal(pt, r, d, first, prev, gap, ends, rho, sigma, omega):
-    """log p(residuals | rho, sigma, omega) with each unit's level a_i (flat prior) and its own deviation b_i
-    from the average effect on its treated cells (b_i ~ N(0, omega^2): effects differ between units) integrated
-    out. X_i = [1, d_i]; with P the AR(1) precision, everything needed is r'Pr, X'Pr and X'PX per unit, each a
-    sum of products of whitened vectors over the unit's cells (did.hierarchical module docstring)."""
-    phi = pt.where(first, 0.0, rho**gap)
-    root = pt.sqrt(1.0 - phi**2)
+def _loglik(pt, design: CellDesign, y, period_index, g, tau, rho, sigma, omega):
+    """Units that share their cells through their sufficient statistics, the others cell by cell."""
+    patterns, per_cell = likelihood.split(design, y, period_index)
+    with_zero = pt.concatenate([tau, pt.zeros(1)])  # effect index -1 (untreated) reads the zero
+    total = sum(
+        likelihood.pattern_sum(pt, p, g[p.period_index] + with_zero[p.effect], rho, sigma, omega) for p in patterns
+    )
+    if not per_cell.any():
+        return total
+    cells = np.flatnonzero(per_cell)
+    unit, gap, effect = design.unit[cells], design.gap[cells], design.effect[cells]
+    first = gap == 0
+    prev = np.where(first, 0, np.arange(len(cells)) - 1)
+    ends = np.flatnonzero(np.r_[unit[1:] != unit[:-1], True])
+    r = y[cells] - g[period_index[cells]] - with_zero[effect]
+    treated = (effect >= 0).astype(float)
+    return total + likelihood.cell_sums(
+        pt, r, treated, first, prev, np.maximum(gap, 1).astype(float), ends, rho, sigma, omega
+    )
 
-    def whiten(x):
-        return (x - phi * x[prev]) / root
 
-    u, w, wd = whiten(r), (1.0 - phi) / root, whiten(pt.as_tensor(d))
-    a, b1, bd, c11, c1d, cdd = (_segment_sums(pt, x, ends) for x in (u * u, w * u, wd * u, w * w, w * wd, wd * wd))
-    kappa = sigma**2 / omega**2  # the prior precision of b_i, relative to the noise's
-    det = c11 * (cdd + kappa) - c1d**2
-    explained = (b1**2 * (cdd + kappa) - 2 * b1 * bd * c1d + bd**2 * c11) / det
-    n = np.diff(np.r_[-1, ends])
-    quad = (a - explained).sum() / sigma**2
-    logdet = (n - 1).sum() * 2 * pt.log(sigma) + 2 * pt.log(root).sum() + (pt.log(det) - pt.log(kappa)).sum()
-    return -0.5 * (quad + logdet)
-
-
-def _mean_path(pm, pt, n: int):
+def _mean_path(pm, pt, n: int, centred: bool):
     """The effect's mean over event times: a random walk (neighbours pooled, the step size learned)."""
-    level = pm.Normal("effect_level", 0.0, 3.0)
     if n == 1:
-        return level[None]
+        return pm.Normal("effect_level", 0.0, 3.0)[None]
     step = pm.HalfNormal("effect_step", 0.5)
+    if centred:
+        return pm.GaussianRandomWalk("effect_path", sigma=step, init_dist=pm.Normal.dist(0.0, 3.0), steps=n - 1)
+    level = pm.Normal("effect_level", 0.0, 3.0)
     innovations = pm.Normal("effect_step_raw", 0.0, 1.0, shape=n - 1)
     return pt.concatenate([level[None], level + pt.cumsum(step * innovations)])
 
 
-def _segment_sums(pt, x, ends: np.ndarray):
-    """Sums of x over consecutive segments ending at `ends` (each unit's cells)."""
-    total = pt.cumsum(x)[ends]
-    return pt.concatenate([total[:1], total[1:] - total[:-1]])
+def centred(design: CellDesign) -> bool:
+    """Centre the pooled effects when every effect group has many cells. Then the data pin each effect far more
+    tightly than the pooling scale does, and a non-centred effect has a funnel; with few cells per group (a
+    small cohort, late event times seen by one cohort) the prior dominates and the non-centred form mixes."""
+    return bool(design.groups["cells"].min() >= CENTRED_MIN_CELLS)
 
 
 def fit(design: CellDesign, settings: SamplerSettings, *, pooled: bool = True) -> HierarchicalFit:

@@ -16,7 +16,7 @@ from bayescausal import diagnostics as diag
 from bayescausal.data.panel import Panel
 from bayescausal.did import hierarchical, plots
 from bayescausal.did.cells import CellDesign, cell_design, lead_design, treatment_windows
-from bayescausal.did.event_study import EventStudy, slope_draws, summarise
+from bayescausal.did.event_study import EventStudy, summarise
 from bayescausal.did.imputation import imputation_att
 from bayescausal.did.options import DiDOptions
 from bayescausal.did.pretrend import POWER_Z, SLOPE_TAIL
@@ -24,7 +24,7 @@ from bayescausal.estimates import from_draws, hdi_from_draws
 from bayescausal.result import Check, LiftTest, Parts, Result
 
 PARAMETERS = ["effect", "period_effect", "rho", "sigma", "unit_effect_sd"]
-POOLING = ["effect_level", "effect_step", "cohort_spread", "effect_by_event_time"]
+POOLING = ["effect_level", "effect_path", "effect_step", "cohort_spread", "effect_by_event_time"]
 
 
 def choose_model(panel: Panel, opt: DiDOptions) -> tuple[str, str]:
@@ -173,7 +173,8 @@ def _power_check(fit, es: EventStudy, matters: float) -> Check:
             next_step="add earlier periods (at least three pre-periods per cohort) or a randomised holdout",
         )
     e = es.event_times[es.is_lead]
-    slopes = slope_draws(es.lead_draws, e)
+    x = e - e.mean()  # the leads are measured against earlier periods, not pinned at -1: fit an intercept too
+    slopes = es.lead_draws @ x / (x @ x)
     sd, p = float(slopes.std()), float((slopes > 0).mean())
     lags = fit.event_times
     gap = float(lags.mean() - e.mean())

@@ -61,7 +61,7 @@ def test_marginal_likelihood_equals_the_dense_gaussian_it_integrates():
     import pytensor
     import pytensor.tensor as pt
 
-    from bayescausal.did.hierarchical import _unit_marginal
+    from bayescausal.did.likelihood import cell_sums
 
     y = np.array([[0.3, np.nan, 1.2, 0.7, 2.1], [1.0, 0.4, np.nan, np.nan, -0.2], [0.1, 0.9, 0.5, 1.4, 1.1]])
     d = np.array([[0, 0, 0, 1, 1], [0, 0, 0, 0, 0], [0, 0, 1, 1, 1]])
@@ -73,7 +73,7 @@ def test_marginal_likelihood_equals_the_dense_gaussian_it_integrates():
     gap = np.maximum(design.gap, 1).astype(float)
     logp = pytensor.function(
         [r, rho, sigma, omega],
-        _unit_marginal(pt, r, treated, first, prev, gap, design.unit_ends(), rho, sigma, omega),
+        cell_sums(pt, r, treated, first, prev, gap, design.unit_ends(), rho, sigma, omega),
     )
 
     def dense(res, rho, sigma, omega, big=1e4):
@@ -91,6 +91,48 @@ def test_marginal_likelihood_equals_the_dense_gaussian_it_integrates():
     ours = [float(logp(*s)) for s in settings]
     reference = [dense(*s) for s in settings]
     assert ours[0] - ours[1] == pytest.approx(reference[0] - reference[1], abs=1e-6)
+
+
+def test_units_sharing_their_cells_give_the_same_likelihood_from_sufficient_statistics():
+    import pytensor
+    import pytensor.tensor as pt
+
+    from bayescausal.did.likelihood import cell_sums, pattern_sum, split
+
+    rng = np.random.default_rng(2)
+    y = rng.normal(size=(6, 7))
+    y[:, 2] = np.nan  # a gap every unit shares
+    d = np.zeros((6, 7), dtype=int)
+    d[:, 5:] = 1
+    d[5] = 0  # one control, so the treated cells have a comparison
+    design = cell_design(_panel(y, d))
+    period_index = np.unique(design.period, return_inverse=True)[1]
+    patterns, per_cell = split(design, design.y, period_index, min_shared=2)
+    assert len(patterns) == 1 and patterns[0].units == 5 and per_cell.sum() == 6
+    k = len(patterns[0].gap)
+    m = np.tile(rng.normal(size=k), 6)  # the same period and effect means for every unit of the pattern
+    rho, sigma, omega = pt.dscalar(), pt.dscalar(), pt.dscalar()
+    shared = ~per_cell
+    first = design.gap[shared] == 0
+    prev = np.where(first, 0, np.arange(shared.sum()) - 1)
+    ends = np.flatnonzero(np.r_[design.unit[shared][1:] != design.unit[shared][:-1], True])
+    one_by_one = cell_sums(
+        pt,
+        design.y[shared] - m[shared],
+        (design.effect[shared] >= 0).astype(float),
+        first,
+        prev,
+        np.maximum(design.gap[shared], 1).astype(float),
+        ends,
+        rho,
+        sigma,
+        omega,
+    )
+    together = pattern_sum(pt, patterns[0], pt.as_tensor(m[shared][:k]), rho, sigma, omega)
+    f = pytensor.function([rho, sigma, omega], [one_by_one, together])
+    for values in [(0.6, 0.8, 0.5), (0.1, 1.7, 0.05)]:
+        a, b = f(*values)
+        assert a == pytest.approx(b, rel=1e-10)
 
 
 def test_the_cells_used_and_what_is_left_out_is_said():
