@@ -33,6 +33,7 @@ class CellDesign:
     groups: pd.DataFrame  # one row per effect group: cohort, start, event_time, cells
     cohorts: pd.DataFrame  # one row per cohort: label, start, end, treated units, treated cells
     notes: list[str] = field(default_factory=list)
+    ever_treated: np.ndarray | None = None  # per panel unit: treated at some point (its noise scale's group)
 
     @property
     def n_cells(self) -> int:
@@ -101,7 +102,7 @@ def cell_design(panel: Panel) -> CellDesign:
     effect_all[is_treated] = effect
     cohorts = _cohorts(panel, unit[is_treated], start[is_treated], period[is_treated])
     y = panel.outcome[unit, period]
-    return CellDesign(y, unit, period, effect_all, gap, groups, cohorts, notes)
+    return CellDesign(y, unit, period, effect_all, gap, groups, cohorts, notes, ever)
 
 
 def _effect_groups(start: np.ndarray, event_time: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
@@ -171,7 +172,8 @@ def lead_design(design: CellDesign, panel: Panel, leads: int) -> CellDesign | No
     groups, index = _effect_groups(start[lead], event_time[lead])
     effect = np.full(len(unit), -1)
     effect[lead] = index
-    return CellDesign(design.y[keep], unit, period, effect, _gaps(unit, period), groups, design.cohorts, [])
+    gaps = _gaps(unit, period)
+    return CellDesign(design.y[keep], unit, period, effect, gaps, groups, design.cohorts, [], design.ever_treated)
 
 
 def _gaps(unit: np.ndarray, period: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ import numpy as np
 from bayescausal.did import likelihood
 from bayescausal.did.cells import CellDesign
 from bayescausal.did.imputation import residual_sd
+from bayescausal.did.model import shares_scale
 from bayescausal.sampling import SamplerSettings, sample
 
 DEFAULT_TARGET_ACCEPT = 0.95
@@ -68,6 +69,7 @@ def build_model(design: CellDesign, *, pooled: bool = True):
     n_cohorts, event_times = groups["cohort"].max() + 1, np.unique(groups["event_time"])
     e_index = np.searchsorted(event_times, groups["event_time"].to_numpy())
     coords = {"period": periods, "event_time": event_times, "group": np.arange(len(groups))}
+    coords["arm"] = ["never treated", "treated"]
     with pm.Model(coords=coords) as model:
         # flat unit effects leave the periods' common level unidentified: summing to zero removes it without
         # tying every period to one reference period (which correlates them all and slows mixing)
@@ -85,18 +87,40 @@ def build_model(design: CellDesign, *, pooled: bool = True):
             tau = _mean_path(pm, pt, len(event_times), centred(design))[e_index]
         pm.Deterministic("effect", tau * scale, dims="group")
         rho = pm.Deterministic("rho", 2.0 * pm.Beta("rho_unit", 2.0, 2.0) - 1.0)  # on (-1, 1)
-        sigma = pm.HalfNormal("sigma", 2.0)
+        sigma = _noise_scale(pm, design)
         omega = pm.HalfNormal("unit_effect_sd", 1.0)
         pm.Potential("likelihood", _loglik(pt, design, y, period_index, g, tau, rho, sigma, omega))
     return model, scale
 
 
+def _arms(design: CellDesign) -> np.ndarray:
+    """Per cell: 1 for a unit treated at some point, else 0."""
+    return design.ever_treated[design.unit].astype(int)
+
+
+def _noise_scale(pm, design: CellDesign):
+    """The AR(1) noise sd: one for never-treated and one for treated units (their spend may vary differently,
+    and a scale pooled over both would borrow the quieter group's), unless either group is too small to
+    estimate its own (did.model.shares_scale: then they share one, as the exact model does)."""
+    units = np.unique(design.unit)
+    treated = int(design.ever_treated[units].sum())
+    if shares_scale(treated, len(units) - treated):
+        return pm.HalfNormal("sigma", 2.0)
+    return pm.HalfNormal("sigma", 2.0, dims="arm")
+
+
 def _loglik(pt, design: CellDesign, y, period_index, g, tau, rho, sigma, omega):
     """Units that share their cells through their sufficient statistics, the others cell by cell."""
-    patterns, per_cell = likelihood.split(design, y, period_index)
+    arm = _arms(design)
+    patterns, per_cell = likelihood.split(design, y, period_index, arm)
     with_zero = pt.concatenate([tau, pt.zeros(1)])  # effect index -1 (untreated) reads the zero
+
+    def scale(a):
+        return sigma[a] if sigma.ndim else sigma
+
     total = sum(
-        likelihood.pattern_sum(pt, p, g[p.period_index] + with_zero[p.effect], rho, sigma, omega) for p in patterns
+        likelihood.pattern_sum(pt, p, g[p.period_index] + with_zero[p.effect], rho, scale(p.arm), omega)
+        for p in patterns
     )
     if not per_cell.any():
         return total
@@ -108,7 +132,7 @@ def _loglik(pt, design: CellDesign, y, period_index, g, tau, rho, sigma, omega):
     r = y[cells] - g[period_index[cells]] - with_zero[effect]
     treated = (effect >= 0).astype(float)
     return total + likelihood.cell_sums(
-        pt, r, treated, first, prev, np.maximum(gap, 1).astype(float), ends, rho, sigma, omega
+        pt, r, treated, first, prev, np.maximum(gap, 1).astype(float), ends, rho, scale(arm[cells][ends]), omega
     )
 
 

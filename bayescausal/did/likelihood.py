@@ -34,17 +34,18 @@ class Pattern:
     effect: np.ndarray  # (k,) effect group, -1 untreated
     gap: np.ndarray  # (k,) periods since the previous cell, 0 for the first
     units: int
+    arm: int  # 0: never treated, 1: treated (which noise scale)
     total: np.ndarray  # (k,) sum of y over the units
     gram: np.ndarray  # (k, k) sum of y y'
 
 
-def split(design, y: np.ndarray, period_index: np.ndarray, min_shared: int = MIN_SHARED):
+def split(design, y: np.ndarray, period_index: np.ndarray, arm: np.ndarray, min_shared: int = MIN_SHARED):
     """Patterns shared by at least `min_shared` units, and a mask of the cells left to the per-cell sums."""
     ends = design.unit_ends()
     starts = np.r_[0, ends[:-1] + 1]
     keys = {}
     for i, (lo, hi) in enumerate(zip(starts, ends + 1, strict=True)):
-        key = (design.period[lo:hi].tobytes(), design.effect[lo:hi].tobytes())
+        key = (design.period[lo:hi].tobytes(), design.effect[lo:hi].tobytes(), int(arm[lo]))
         keys.setdefault(key, []).append(i)
     patterns, per_cell = [], np.ones(len(y), dtype=bool)
     for members in keys.values():
@@ -55,12 +56,13 @@ def split(design, y: np.ndarray, period_index: np.ndarray, min_shared: int = MIN
         for i in members:
             per_cell[starts[i] : ends[i] + 1] = False
         shape = (period_index[lo:hi], design.effect[lo:hi], design.gap[lo:hi])
-        patterns.append(Pattern(*shape, len(members), rows.sum(0), rows.T @ rows))
+        patterns.append(Pattern(*shape, len(members), int(arm[lo]), rows.sum(0), rows.T @ rows))
     return patterns, per_cell
 
 
 def cell_sums(pt, r, d, first, prev, gap, ends, rho, sigma, omega):
-    """The log-likelihood summed over units, one cell at a time (segment sums over each unit's cells)."""
+    """The log-likelihood summed over units, one cell at a time (segment sums over each unit's cells); `sigma`
+    one noise scale, or one per unit."""
     phi = pt.where(first, 0.0, rho**gap)
     root = pt.sqrt(1.0 - phi**2)
 
@@ -73,8 +75,8 @@ def cell_sums(pt, r, d, first, prev, gap, ends, rho, sigma, omega):
     det = c11 * (cdd + kappa) - c1d**2
     explained = (b1**2 * (cdd + kappa) - 2 * b1 * bd * c1d + bd**2 * c11) / det
     n = np.diff(np.r_[-1, ends])
-    quad = (a - explained).sum() / sigma**2
-    logdet = (n - 1).sum() * 2 * pt.log(sigma) + 2 * pt.log(root).sum() + (pt.log(det) - pt.log(kappa)).sum()
+    quad = ((a - explained) / sigma**2).sum()
+    logdet = ((n - 1) * 2 * pt.log(sigma)).sum() + 2 * pt.log(root).sum() + (pt.log(det) - pt.log(kappa)).sum()
     return -0.5 * (quad + logdet)
 
 

@@ -107,7 +107,7 @@ def test_units_sharing_their_cells_give_the_same_likelihood_from_sufficient_stat
     d[5] = 0  # one control, so the treated cells have a comparison
     design = cell_design(_panel(y, d))
     period_index = np.unique(design.period, return_inverse=True)[1]
-    patterns, per_cell = split(design, design.y, period_index, min_shared=2)
+    patterns, per_cell = split(design, design.y, period_index, design.ever_treated[design.unit], min_shared=2)
     assert len(patterns) == 1 and patterns[0].units == 5 and per_cell.sum() == 6
     k = len(patterns[0].gap)
     m = np.tile(rng.normal(size=k), 6)  # the same period and effect means for every unit of the pattern
