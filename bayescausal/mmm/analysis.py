@@ -102,7 +102,7 @@ def _samples(da: xr.DataArray, n: int) -> np.ndarray:
     return da.transpose("sample", ...).values.reshape(-1, n)
 
 
-def _plan(mmm, data: MMMData, opt: MMMOptions) -> dict:
+def _plan(mmm, data: MMMData, opt: MMMOptions, movable: list[str]) -> dict:
     """Optimise next `plan_weeks` of spend under a total-budget constraint and score both plans. With product
     groups the optimizer may split a channel differently by group; with national media that every product
     group sees, the table shows each channel's average over groups (it cannot be bought per group); with
@@ -120,10 +120,18 @@ def _plan(mmm, data: MMMData, opt: MMMOptions) -> dict:
         optimizer = mmm.budget_optimizer(start, end)
         cells = optimizer.budgets_to_optimize
         cur = _current_cells(data, current, scale, cells)
-        bounds = xr.concat([cur * low, cur * high], dim=pd.Index(["lower", "upper"], name="bound"))
+        # only identified channels move: the others' bounds pin them at their current spend
+        moves = xr.DataArray(
+            [c in movable for c in cells["channel"].values], dims="channel", coords={"channel": cells["channel"]}
+        )
+        lower, upper = xr.where(moves, cur * low, cur), xr.where(moves, cur * high, cur)
+        bounds = xr.concat([lower, upper], dim=pd.Index(["lower", "upper"], name="bound"))
         bounds = bounds.transpose(*cells.dims, "bound")
-        result = optimizer.allocate_budget(total_budget=float(cur.sum()), budget_bounds=bounds, x0=cur)
-        new = result.budgets
+        if len(movable) >= 2:
+            result = optimizer.allocate_budget(total_budget=float(cur.sum()), budget_bounds=bounds, x0=cur)
+            new, converged = result.budgets, bool(result.scipy_result.success)
+        else:  # nothing (or one channel alone) can move under a fixed total: the plan is the current one
+            new, converged = cur, True
         resp_new = optimizer.evaluate_response_distribution(new)
         resp_cur = optimizer.evaluate_response_distribution(cur)
     gain = np.asarray(resp_new - resp_cur, dtype=float).ravel()
@@ -137,13 +145,15 @@ def _plan(mmm, data: MMMData, opt: MMMOptions) -> dict:
         }
     )
     table["change"] = table["optimised per week"] / table["current per week"] - 1
+    table["moves"] = [c in movable for c in table.index]
     return {
         "gain": gain,
         "current_response": current_response,
         "table": table.rename_axis("channel").reset_index(),
         "weeks": opt.plan_weeks,
         "total": total,
-        "converged": bool(result.scipy_result.success),
+        "converged": converged,
+        "held": [c for c in data.channels if c not in movable],
         "window": (start.date(), end.date()),
     }
 
@@ -293,10 +303,11 @@ def analyze(data: MMMData, options: MMMOptions | None = None, *, progress=quiet)
     diagnostics = diag.diagnose(
         mmm.idata, free, opt.thresholds, method=f"NUTS ({opt.sampler.sampler}) via pymc-marketing"
     )
+    designs = _identification(mmm, data, opt, parts)
     progress("ROAS, contributions and response curves")
-    roas, mroas = _channel_estimates(mmm, data, opt, parts)
+    roas, mroas = _channel_estimates(mmm, data, opt, parts, {d.channel: d.label for d in designs})
     progress("budget reallocation (pymc-marketing optimizer)")
-    plan = _plan(mmm, data, opt)
+    plan = _plan(mmm, data, opt, movable=[d.channel for d in designs if d.label == "identified"])
     roi, decision = _plan_decision(plan, data, opt, parts)
     checks, ppc = _predictive_checks(mmm, X, y, data, opt.sampler.seed)
     parts.checks.extend(checks)
@@ -337,7 +348,57 @@ def _plan_lift(plan: dict) -> LiftTest:
     )
 
 
-def _channel_estimates(mmm, data: MMMData, opt: MMMOptions, parts: Parts):
+def _identification(mmm, data: MMMData, opt: MMMOptions, parts: Parts) -> list:
+    """Each channel's identification label (mmm.identification): its spend design, and how far the data
+    narrowed its effect size (saturation beta, log scale) from the prior."""
+    from dataclasses import replace as with_contraction
+
+    from bayescausal.mmm import identification as ident
+
+    weekly = data.spend_by_week()
+    designs = ident.spend_design(weekly, pd.Series(weekly.index), modes=max(mm.seasonality(data, opt), 1))
+    prior = _prior_log_beta(mmm, opt.sampler.seed)
+    posterior = np.log(mmm.idata["posterior"]["saturation_beta"])
+    designs = [
+        with_contraction(
+            d, contraction=ident.contraction(_by_channel(prior, d.channel), _by_channel(posterior, d.channel))
+        )
+        for d in designs
+    ]
+    parts.extra["identification"] = {d.channel: d.to_dict() for d in designs}
+    parts.tables["identification by channel"] = ident.table(designs)
+    known = [d.channel for d in designs if d.label == "identified"]
+    unknown = [d.channel for d in designs if d.label != "identified"]
+    parts.notes.insert(
+        0,
+        "what the data can decide: "
+        + (f"the ROAS of {', '.join(known)}" if known else "no channel's ROAS")
+        + (
+            f"; not {', '.join(unknown)} (their estimates lean on the priors, and the plan keeps them at current spend)"
+            if unknown
+            else ""
+        ),
+    )
+    return designs
+
+
+def _prior_log_beta(mmm, seed: int) -> xr.DataArray:
+    import pymc as pm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prior = pm.sample_prior_predictive(draws=2000, model=mmm.model, var_names=["saturation_beta"], random_seed=seed)
+    return np.log(prior["prior"]["saturation_beta"])
+
+
+def _by_channel(log_beta: xr.DataArray, channel: str) -> np.ndarray:
+    """One channel's log effect size per draw, averaged over any groups."""
+    da = log_beta.sel(channel=channel)
+    extra = [d for d in da.dims if d not in ("chain", "draw")]
+    return (da.mean(extra) if extra else da).values.ravel()
+
+
+def _channel_estimates(mmm, data: MMMData, opt: MMMOptions, parts: Parts, labels: dict):
     """ROAS, marginal ROAS and contribution shares per channel; contributions and response curves."""
     by_group = group_roas(mmm)
     roas, mroas = channel_roas(mmm, data, by_group)
@@ -353,10 +414,12 @@ def _channel_estimates(mmm, data: MMMData, opt: MMMOptions, parts: Parts):
         parts.estimates[f"share_{c}"] = from_draws(share, signed=False)
     curves = response_curves(mmm, opt.response_points, seed=opt.sampler.seed)
     weekly = data.spend_by_week()
-    parts.tables["ROAS and marginal ROAS by channel"] = _roas_table(parts.estimates, data.channels)
+    table = _roas_table(parts.estimates, data.channels)
+    table.insert(1, "identification", table["channel"].map(labels))
+    parts.tables["ROAS and marginal ROAS by channel"] = table
     if data.group:
         _group_estimates(by_group[0], data, parts)
-    parts.figure("ROAS posterior by channel", partial(plots.roas_forest, roas, mroas))
+    parts.figure("ROAS posterior by channel", partial(plots.roas_forest, roas, mroas, labels))
     parts.figure("Contributions over time (posterior mean)", partial(plots.contributions_over_time, contrib, data))
     parts.figure("Response curves (94% bands)", partial(plots.response_curves, curves, weekly.sum()))
     return roas, mroas
@@ -405,6 +468,11 @@ def _plan_decision(plan: dict, data: MMMData, opt: MMMOptions, parts: Parts):
     )
     decision.criteria |= {"plan_weeks": plan["weeks"], "weekly_budget": plan["total"]}
     parts.tables[f"budget plan ({plan['weeks']} weeks, {plan['total']:.4g} per week)"] = plan["table"]
+    if plan["held"]:
+        parts.notes.append(
+            f"budget plan: {', '.join(plan['held'])} stay at current spend (not identified by this data: moving "
+            "them would follow the priors, not the evidence)"
+        )
     parts.figure("Budget plan: optimised against current", partial(plots.plan_bars, plan["table"], gain), "decision")
     return roi, decision
 

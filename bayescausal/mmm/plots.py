@@ -12,9 +12,13 @@ def _interval(values):
     return v.mean(), *np.quantile(v, [0.03, 0.97])
 
 
-def roas_forest(roas, mroas):
+def roas_forest(roas, mroas, labels: dict | None = None):
+    """`labels`: channel -> identification label, shown beside each channel's name."""
     fig, ax = new_figure(height=max(3.0, 0.4 * roas.sizes["channel"] + 1.2))
     _paired(ax, roas, mroas, "ROAS (94%)", "marginal ROAS (94%)")
+    if labels:
+        channels = list(roas["channel"].values)
+        ax.set_yticks(ax.get_yticks(), [f"{c}\n({labels[c]})" for c in channels], fontsize=7)
     ax.axvline(1, color="black", ls="--", lw=1, label="break-even (1)")
     ax.set(xlabel="return per unit of spend")
     ax.legend(fontsize=8)
