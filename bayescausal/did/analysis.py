@@ -120,26 +120,25 @@ def analyze(panel: Panel, options: DiDOptions | None = None, *, cost: dict | Non
         )
     diagnostics = _diagnostics(post, opt)
     parts.extra["cohorts"] = parts.tables["cohorts"].to_dict("records")
+    window = f"periods {panel.periods[groups[0].start]}..{panel.periods[groups[-1].end]}"
+    tree = _posterior_tree(post, es)
+    return finish(parts, panel, decision, diagnostics, roi, post.weights.sum(), window, tree, post.idata)
+
+
+def finish(parts: Parts, panel: Panel, decision, diagnostics, roi, unit_periods: float, label: str, tree, sampled):
+    """The Result of either model: its ATT as the lift test other families can take as a prior."""
     att, incremental = parts.estimates["att"], roi.incremental_revenue
     lift = LiftTest(
         att.centre,
         att.spread,
-        float(post.weights.sum()),
+        float(unit_periods),
         "treated unit-period",
         incremental.centre,
         incremental.spread,
-        label=f"periods {panel.periods[groups[0].start]}..{panel.periods[groups[-1].end]}",
+        label=label,
     )
-    return parts.result(
-        "did",
-        f"Difference-in-differences: {panel.outcome_name}",
-        decision,
-        diagnostics,
-        roi=roi,
-        posterior=_posterior_tree(post, es),
-        sampled=post.idata,
-        lift_test=lift,
-    )
+    title = f"Difference-in-differences: {panel.outcome_name}"
+    return parts.result("did", title, decision, diagnostics, roi=roi, posterior=tree, sampled=sampled, lift_test=lift)
 
 
 def _effects(panel: Panel, groups, post: DiDPosterior, opt: DiDOptions, parts: Parts, method: str) -> None:

@@ -21,7 +21,7 @@ from bayescausal.did.imputation import imputation_att
 from bayescausal.did.options import DiDOptions
 from bayescausal.did.pretrend import POWER_Z, SLOPE_TAIL
 from bayescausal.estimates import from_draws, hdi_from_draws
-from bayescausal.result import Check, LiftTest, Parts, Result
+from bayescausal.result import Check, Parts, Result
 
 PARAMETERS = ["effect", "period_effect", "rho", "sigma", "unit_effect_sd"]
 POOLING = ["effect_level", "effect_path", "effect_step", "cohort_spread", "effect_by_event_time"]
@@ -48,7 +48,7 @@ def choose_model(panel: Panel, opt: DiDOptions) -> tuple[str, str]:
 def analyze_hierarchical(panel: Panel, opt: DiDOptions, *, cost: float | None, why: str) -> Result:
     """ATT, cohort effects, event study and pre-trend checks from the hierarchical model, with the family's ROI
     and decision rule (did.analysis)."""
-    from bayescausal.did.analysis import LABELS, _money_and_decision, _pretrend_check, _sensitivity
+    from bayescausal.did.analysis import LABELS, _money_and_decision, _pretrend_check, _sensitivity, finish
 
     parts = Parts()
     design = cell_design(panel)
@@ -77,25 +77,9 @@ def analyze_hierarchical(panel: Panel, opt: DiDOptions, *, cost: float | None, w
     roi, decision = money(att, fit.weights.sum(), method="mcmc")
     _sensitivity(att.ravel(), es, lambda d: money(d, fit.weights.sum(), method="mcmc")[1].verdict == "act", opt, parts)
     diagnostics = _diagnostics(fit, lead_fit, opt)
-    estimate, incremental = parts.estimates["att"], roi.incremental_revenue
-    lift = LiftTest(
-        estimate.centre,
-        estimate.spread,
-        float(fit.weights.sum()),
-        "treated unit-period",
-        incremental.centre,
-        incremental.spread,
-        label=", ".join(design.cohorts["label"]),
-    )
-    return parts.result(
-        "did",
-        f"Difference-in-differences: {panel.outcome_name}",
-        decision,
-        diagnostics,
-        roi=roi,
-        posterior=_posterior_tree(fit, es),
-        sampled=fit.idata,
-        lift_test=lift,
+    labels = ", ".join(design.cohorts["label"])
+    return finish(
+        parts, panel, decision, diagnostics, roi, fit.weights.sum(), labels, _posterior_tree(fit, es), fit.idata
     )
 
 
