@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import partial
 
 import numpy as np
@@ -12,6 +11,7 @@ import xarray as xr
 from bayescausal import diagnostics as diag
 from bayescausal.data.panel import Panel, require_exact
 from bayescausal.did import plots
+from bayescausal.did.decide import LABELS, balance, finish, money_and_decision, pretrend_check, sensitivity_check
 from bayescausal.did.event_study import event_study
 from bayescausal.did.model import (
     DiDPosterior,
@@ -27,20 +27,14 @@ from bayescausal.did.model import (
 from bayescausal.did.options import DiDOptions
 from bayescausal.did.placebo import permutation_placebo
 from bayescausal.did.pretrend import linear_pretrend
-from bayescausal.did.sensitivity import GRID, relative_magnitudes
-from bayescausal.did.sensitivity import plot as sensitivity_plot
 from bayescausal.did.stability import PeriodDropper
 from bayescausal.errors import DataError
 from bayescausal.estimates import from_draws, hdi_from_draws
 from bayescausal.family import quiet
 from bayescausal.result import Check, LiftTest, Parts, Result
-from bayescausal.roi import decide_from_draws, summarise_roi
 
-PRETREND_TAIL = 0.01  # "no pre-trend" outside the leads' 99% joint posterior region fails the check
 PLACEBO_TAIL = 0.005  # a placebo effect with P(> 0) outside [0.5%, 99.5%] fails the check
 
-
-LABELS = {"ship_label": "effective: repeat the campaign", "reject_label": "not effective: do not repeat"}
 MAX_EXACT_DRAWS = 512_000
 
 
@@ -82,7 +76,7 @@ def analyze(panel: Panel, options: DiDOptions | None = None, *, cost: dict | Non
     groups = cohorts(panel, pre_periods=opt.pre_periods, skipped=skipped)
     parts.notes.extend(f"staggered design: {why}" for why in skipped)
     pre_mean = float(np.mean([panel.outcome[c.treated_units, : c.start].mean() for c in groups]))
-    money = partial(_money_and_decision, pre_mean=pre_mean, cost=total_cost, opt=opt, **LABELS)
+    money = partial(money_and_decision, pre_mean=pre_mean, cost=total_cost, opt=opt, **LABELS)
     post = _posterior(groups, opt, money)
     method = "monte-carlo" if post.idata is None else "mcmc"
     _effects(panel, groups, post, opt, parts, method)
@@ -110,7 +104,7 @@ def analyze(panel: Panel, options: DiDOptions | None = None, *, cost: dict | Non
         method=method,
         finite_moments=post.finite_moments,
     )
-    _sensitivity(
+    sensitivity_check(
         post.att, es, lambda draws: money(draws, post.weights.sum(), method=method)[1].verdict == "act", opt, parts
     )
     if len(post.att) > opt.draws:
@@ -123,22 +117,6 @@ def analyze(panel: Panel, options: DiDOptions | None = None, *, cost: dict | Non
     window = f"periods {panel.periods[groups[0].start]}..{panel.periods[groups[-1].end]}"
     tree = _posterior_tree(post, es)
     return finish(parts, panel, decision, diagnostics, roi, post.weights.sum(), window, tree, post.idata)
-
-
-def finish(parts: Parts, panel: Panel, decision, diagnostics, roi, unit_periods: float, label: str, tree, sampled):
-    """The Result of either model: its ATT as the lift test other families can take as a prior."""
-    att, incremental = parts.estimates["att"], roi.incremental_revenue
-    lift = LiftTest(
-        att.centre,
-        att.spread,
-        float(unit_periods),
-        "treated unit-period",
-        incremental.centre,
-        incremental.spread,
-        label=label,
-    )
-    title = f"Difference-in-differences: {panel.outcome_name}"
-    return parts.result("did", title, decision, diagnostics, roi=roi, posterior=tree, sampled=sampled, lift_test=lift)
 
 
 def _effects(panel: Panel, groups, post: DiDPosterior, opt: DiDOptions, parts: Parts, method: str) -> None:
@@ -209,10 +187,10 @@ def _design_checks(panel: Panel, groups, es, opt: DiDOptions, parts: Parts) -> N
         )
     parts.figure("Event study (leads = parallel-trends check)", partial(plots.event_study, es))
     if np.isfinite(es.zero_tail_prob):
-        parts.checks.append(_pretrend_check(es))
+        parts.checks.append(pretrend_check(es))
     if opt.refutations:
         parts.checks.extend(_refutations(panel, groups, opt))
-    parts.tables["pre-period balance"] = _balance(panel, main_cohort(groups))
+    parts.tables["pre-period balance"] = balance(panel, main_cohort(groups))
     ppc = predictive_check(groups, seed=opt.sampler.seed)
     parts.tables["posterior predictive check"] = ppc
     parts.figure("Posterior predictive check: unit contrasts", partial(plots.contrast_ppc, main_cohort(groups)))
@@ -229,46 +207,6 @@ def _design_checks(panel: Panel, groups, es, opt: DiDOptions, parts: Parts) -> N
             {"n_extreme": len(extreme)},
             next_step="refit with --likelihood student-t and compare",
         )
-    )
-
-
-def _sensitivity(att: np.ndarray, es, acts, opt: DiDOptions, parts: Parts) -> None:
-    """Informative: the breakdown value of M (did.sensitivity), published in summary.json and plotted."""
-    sens = relative_magnitudes(att, es.lead_draws, acts)
-    if sens is None:
-        return
-    parts.extra["sensitivity"] = sens.to_dict()
-    parts.figure("Sensitivity to violations of parallel trends", partial(sensitivity_plot, sens), "evidence")
-    tested = "acting" if sens.positive else "not acting"
-    held = f"holds up to M = {GRID[-1]:g}" if sens.breakdown is None else f"breaks down at M = {sens.breakdown:g}"
-    parts.checks.append(
-        Check(
-            "sensitivity to parallel-trends violations (relative magnitudes)",
-            sens.breakdown is None or sens.breakdown >= 1.0,
-            f"the conclusion of {tested} {held}: post-treatment violations up to M times the largest "
-            "pre-treatment deviation (Rambachan & Roth 2023); below 1 it rests on trends more parallel after "
-            "treatment than before",
-            {"breakdown_m": sens.breakdown},
-        )
-    )
-
-
-def _pretrend_check(es) -> Check:
-    """Gating: DiD identifies the effect only under parallel trends; leads far from zero say the treated
-    units were already moving apart before treatment, so the ATT mixes that drift with the effect."""
-    n_leads = int(es.is_lead.sum())
-    ok = es.zero_tail_prob >= PRETREND_TAIL
-    return Check(
-        "parallel pre-trends (event-study leads)",
-        ok,
-        f"'no pre-trend' {'lies inside' if ok else 'lies OUTSIDE'} the joint posterior region of the {n_leads} leads "
-        f"(posterior tail probability {es.zero_tail_prob:.3f}; fails below {PRETREND_TAIL}); "
-        f"P(all leads within +-{es.tolerance:.3g}) = {es.prob_leads_within_tolerance:.3f}",
-        {"zero_tail_prob": es.zero_tail_prob, "prob": es.prob_leads_within_tolerance, "tolerance": es.tolerance},
-        gating=True,
-        next_step="the treated and control units trend apart before treatment: choose controls that match the "
-        "treated units' pre-period trend (matching, synthetic control), model the trend explicitly, or "
-        "shorten the pre-period to the weeks where the leads are flat; do not read the ATT as causal",
     )
 
 
@@ -393,35 +331,6 @@ def _posterior_tree(post: DiDPosterior, es) -> xr.DataTree:
     if post.idata is not None:
         tree["student_t"] = post.idata
     return tree
-
-
-def _money_and_decision(
-    att,
-    unit_periods: float,
-    *,
-    pre_mean: float,
-    cost: float | None,
-    opt: DiDOptions,
-    method: str,
-    ship_label: str,
-    reject_label: str,
-    finite_moments: int = 2,
-):
-    """Incremental outcome = ATT x treated unit-periods, draw by draw; ROI; the decision on the ATT, with the
-    threshold of caring relative to the treated units' pre-period mean outcome."""
-    rule = replace(opt.rule, threshold_of_caring=opt.threshold * abs(pre_mean))
-    business = replace(opt.business, cost=cost)
-    roi = summarise_roi(att * unit_periods, business, rule, method=method, finite_moments=finite_moments)
-    decision = decide_from_draws(
-        att,
-        rule,
-        prob_roi=roi.prob_roi_above_hurdle,
-        roi_draws=roi.draws.get("roi"),
-        ship_label=ship_label,
-        reject_label=reject_label,
-        units=" per unit-period",
-    )
-    return roi, decision
 
 
 def _single_window(panel: Panel, cohort, pre_periods: int | None) -> Panel:
@@ -562,7 +471,7 @@ def analyze_campaigns(tables: dict, options: DiDOptions | None = None, *, progre
     )
     cost = opt.cost if opt.cost is not None else _campaigns_cost(tables, used, opt, parts)
     pre_mean = float(np.average(used["treated_pre_mean"], weights=weights))
-    roi, decision = _money_and_decision(
+    roi, decision = money_and_decision(
         att,
         weights.sum(),
         pre_mean=pre_mean,
@@ -668,18 +577,3 @@ def _campaigns_cost(tables, used, opt: DiDOptions, parts: Parts) -> float | None
         f"discounts used {sum(p['coupon_discounts'] for p in costs):,.2f} = {total:,.2f}"
     )
     return total
-
-
-def _balance(panel: Panel, cohort) -> pd.DataFrame:
-    """Treated vs control units on pre-period covariates: who was targeted (DiD needs parallel trends, not
-    balance, but a large gap says the groups differ and the pre-trend checks matter)."""
-    cov = panel.pre_period_covariates(cohort.start)
-    treated, control = cov.iloc[cohort.treated_units], cov.iloc[cohort.control_units]
-    pooled_sd = np.sqrt((treated.var() + control.var()) / 2).replace(0, np.nan)
-    return pd.DataFrame(
-        {
-            "treated mean": treated.mean(),
-            "control mean": control.mean(),
-            "standardised difference": (treated.mean() - control.mean()) / pooled_sd,
-        }
-    ).rename_axis("pre-period covariate")

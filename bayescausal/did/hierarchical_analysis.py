@@ -16,6 +16,7 @@ from bayescausal import diagnostics as diag
 from bayescausal.data.panel import Panel
 from bayescausal.did import hierarchical, plots
 from bayescausal.did.cells import CellDesign, cell_design, lead_design, treatment_windows
+from bayescausal.did.decide import LABELS, balance, finish, money_and_decision, pretrend_check, sensitivity_check
 from bayescausal.did.event_study import EventStudy, summarise
 from bayescausal.did.imputation import imputation_att
 from bayescausal.did.options import DiDOptions
@@ -48,12 +49,10 @@ def choose_model(panel: Panel, opt: DiDOptions) -> tuple[str, str]:
 def analyze_hierarchical(panel: Panel, opt: DiDOptions, *, cost: float | None, why: str) -> Result:
     """ATT, cohort effects, event study and pre-trend checks from the hierarchical model, with the family's ROI
     and decision rule (did.analysis)."""
-    from bayescausal.did.analysis import LABELS, _money_and_decision, _pretrend_check, _sensitivity, finish
-
     parts = Parts()
     design = cell_design(panel)
     pre_mean = _pre_mean(panel, design)
-    money = partial(_money_and_decision, pre_mean=pre_mean, cost=cost, opt=opt, **LABELS)
+    money = partial(money_and_decision, pre_mean=pre_mean, cost=cost, opt=opt, **LABELS)
     parts.notes.append(f"model: hierarchical two-way model, {why}")
     parts.notes.extend(f"design: {note}" for note in design.notes)
     parts.extra["model"] = {"name": "hierarchical", "why": why}
@@ -65,7 +64,7 @@ def analyze_hierarchical(panel: Panel, opt: DiDOptions, *, cost: float | None, w
     parts.tables["event study"] = es.table
     parts.figure("Event study (leads = parallel-trends check)", partial(plots.event_study, es))
     if np.isfinite(es.zero_tail_prob):
-        parts.checks.append(_pretrend_check(es))
+        parts.checks.append(pretrend_check(es))
     matters = max(abs(parts.estimates["att"].centre), opt.threshold * abs(pre_mean))
     parts.checks.insert(0, _power_check(fit, es, matters))
     parts.tables["pre-period balance"] = _balance(panel, design)
@@ -75,7 +74,9 @@ def analyze_hierarchical(panel: Panel, opt: DiDOptions, *, cost: float | None, w
     )
     att = fit.att
     roi, decision = money(att, fit.weights.sum(), method="mcmc")
-    _sensitivity(att.ravel(), es, lambda d: money(d, fit.weights.sum(), method="mcmc")[1].verdict == "act", opt, parts)
+    sensitivity_check(
+        att.ravel(), es, lambda d: money(d, fit.weights.sum(), method="mcmc")[1].verdict == "act", opt, parts
+    )
     diagnostics = _diagnostics(fit, lead_fit, opt)
     labels = ", ".join(design.cohorts["label"])
     return finish(
@@ -194,9 +195,7 @@ def _pre_mean(panel: Panel, design: CellDesign) -> float:
 
 
 def _balance(panel: Panel, design: CellDesign) -> pd.DataFrame:
-    """The exact model's balance table for the largest cohort (did.analysis._balance)."""
-    from bayescausal.did.analysis import _balance as balance
-
+    """The exact model's balance table (did.decide.balance) for the largest cohort."""
     first, _ = treatment_windows(panel)
     main = design.cohorts.loc[design.cohorts["treated cells"].idxmax()]
     used = np.unique(design.unit)
