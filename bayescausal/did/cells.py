@@ -8,7 +8,7 @@ the report; nothing is zero-filled.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,7 @@ class CellDesign:
     cohorts: pd.DataFrame  # one row per cohort: label, start, end, treated units, treated cells
     notes: list[str] = field(default_factory=list)
     ever_treated: np.ndarray | None = None  # per panel unit: treated at some point (its noise scale's group)
+    first_treated: np.ndarray | None = None  # per panel unit: its first treated period (-1: never treated)
 
     @property
     def n_cells(self) -> int:
@@ -102,7 +103,7 @@ def cell_design(panel: Panel) -> CellDesign:
     effect_all[is_treated] = effect
     cohorts = _cohorts(panel, unit[is_treated], start[is_treated], period[is_treated])
     y = panel.outcome[unit, period]
-    return CellDesign(y, unit, period, effect_all, gap, groups, cohorts, notes, ever)
+    return CellDesign(y, unit, period, effect_all, gap, groups, cohorts, notes, ever, first)
 
 
 def _effect_groups(start: np.ndarray, event_time: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
@@ -160,8 +161,7 @@ def lead_design(design: CellDesign, panel: Panel, leads: int) -> CellDesign | No
     measured against. None when no cohort has room for a lead."""
     keep = design.effect < 0
     unit, period = design.unit[keep], design.period[keep]
-    first, _ = treatment_windows(panel)
-    start = first[unit]
+    start = design.first_treated[unit]
     event_time = period - start
     earliest = pd.Series(period[start >= 0]).groupby(start[start >= 0]).min()  # each cohort's first pre cell
     room = (start >= 0) & (start - earliest.reindex(start).to_numpy() > 1)  # a baseline cell besides the leads
@@ -172,8 +172,16 @@ def lead_design(design: CellDesign, panel: Panel, leads: int) -> CellDesign | No
     groups, index = _effect_groups(start[lead], event_time[lead])
     effect = np.full(len(unit), -1)
     effect[lead] = index
-    gaps = _gaps(unit, period)
-    return CellDesign(design.y[keep], unit, period, effect, gaps, groups, design.cohorts, [], design.ever_treated)
+    return replace(
+        design,
+        y=design.y[keep],
+        unit=unit,
+        period=period,
+        effect=effect,
+        gap=_gaps(unit, period),
+        groups=groups,
+        notes=[],
+    )
 
 
 def _gaps(unit: np.ndarray, period: np.ndarray) -> np.ndarray:

@@ -188,7 +188,7 @@ def _power_check(fit, es: EventStudy, matters: float) -> Check:
 
 def _pre_mean(panel: Panel, design: CellDesign) -> float:
     treated = design.unit[design.effect >= 0]
-    first, _ = treatment_windows(panel)
+    first = design.first_treated
     units = np.unique(treated)
     before = np.arange(panel.shape[1])[None, :] < first[units, None]
     return float(np.nanmean(np.where(before, panel.outcome[units], np.nan)))
@@ -196,7 +196,7 @@ def _pre_mean(panel: Panel, design: CellDesign) -> float:
 
 def _balance(panel: Panel, design: CellDesign) -> pd.DataFrame:
     """The exact model's balance table (did.decide.balance) for the largest cohort."""
-    first, _ = treatment_windows(panel)
+    first = design.first_treated
     main = design.cohorts.loc[design.cohorts["treated cells"].idxmax()]
     used = np.unique(design.unit)
     cohort = SimpleNamespace(
