@@ -21,7 +21,7 @@ posterior mean the imputation estimator's (Borusyak, Jaravel & Spiess 2024) up t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -55,6 +55,21 @@ def _standardise(design: CellDesign) -> tuple[float, float]:
     return float(base.mean()), residual_sd(design) or float(base.std()) or 1.0
 
 
+def outcome_data(design: CellDesign) -> dict[str, np.ndarray]:
+    """Everything the model reads from the outcomes, by the name of its `pm.Data` container: the scale back to
+    the outcome's units, each shared pattern's sufficient statistics, and the standardised cells left to the
+    per-cell sums (`y`, absent when every unit shares a pattern). The rest of
+    the model depends only on which cells exist and which are treated, so one compiled model refits new
+    outcomes on the same cells (nutpie's `with_data`), as a coverage study or a bootstrap of outcomes does."""
+    centre, scale = _standardise(design)
+    y = (design.y - centre) / scale
+    patterns, per_cell = likelihood.split(design, y, _period_index(design), _arms(design))
+    data = {"scale": np.asarray(scale)} | ({"y": y[per_cell]} if per_cell.any() else {})
+    for k, p in enumerate(patterns):
+        data[f"pattern_{k}_total"], data[f"pattern_{k}_gram"] = p.total, p.gram
+    return data
+
+
 def build_model(design: CellDesign, *, pooled: bool = True):
     """The PyMC model on standardised outcomes (see the module docstring). `pooled=False`: one effect per
     event time shared by all cohorts, each with its own wide prior and no smoothing (the pre-trend test's
@@ -62,15 +77,14 @@ def build_model(design: CellDesign, *, pooled: bool = True):
     import pymc as pm
     import pytensor.tensor as pt
 
-    centre, scale = _standardise(design)
-    y = (design.y - centre) / scale
-    periods, period_index = np.unique(design.period, return_inverse=True)
+    periods = np.unique(design.period)
     groups = design.groups
     n_cohorts, event_times = groups["cohort"].max() + 1, np.unique(groups["event_time"])
     e_index = np.searchsorted(event_times, groups["event_time"].to_numpy())
     coords = {"period": periods, "event_time": event_times, "group": np.arange(len(groups))}
     coords["arm"] = ["never treated", "treated"]
     with pm.Model(coords=coords) as model:
+        data = {name: pm.Data(name, value) for name, value in outcome_data(design).items()}
         # flat unit effects leave the periods' common level unidentified: summing to zero removes it without
         # tying every period to one reference period (which correlates them all and slows mixing)
         g = pm.ZeroSumNormal("period_effect", 10.0, dims="period")
@@ -85,12 +99,17 @@ def build_model(design: CellDesign, *, pooled: bool = True):
                 tau = mu[e_index] + spread * pm.Normal("cohort_deviation_raw", 0.0, 1.0, dims="group")
         else:
             tau = _mean_path(pm, pt, len(event_times), centred(design))[e_index]
-        pm.Deterministic("effect", tau * scale, dims="group")
+        pm.Deterministic("effect", tau * data["scale"], dims="group")
         rho = pm.Deterministic("rho", 2.0 * pm.Beta("rho_unit", 2.0, 2.0) - 1.0)  # on (-1, 1)
         sigma = _noise_scale(pm, design)
         omega = pm.HalfNormal("unit_effect_sd", 1.0)
-        pm.Potential("likelihood", _loglik(pt, design, y, period_index, g, tau, rho, sigma, omega))
-    return model, scale
+        pm.Potential("likelihood", _loglik(pt, design, data, g, tau, rho, sigma, omega))
+    return model
+
+
+def _period_index(design: CellDesign) -> np.ndarray:
+    """Per cell: its period's position among the periods the design has (the period effects' index)."""
+    return np.unique(design.period, return_inverse=True)[1]
 
 
 def _arms(design: CellDesign) -> np.ndarray:
@@ -109,18 +128,25 @@ def _noise_scale(pm, design: CellDesign):
     return pm.HalfNormal("sigma", 2.0, dims="arm")
 
 
-def _loglik(pt, design: CellDesign, y, period_index, g, tau, rho, sigma, omega):
+def _loglik(pt, design: CellDesign, data: dict, g, tau, rho, sigma, omega):
     """Units that share their cells through their sufficient statistics, the others cell by cell."""
-    arm = _arms(design)
-    patterns, per_cell = likelihood.split(design, y, period_index, arm)
+    arm, period_index = _arms(design), _period_index(design)
+    patterns, per_cell = likelihood.split(design, design.y, period_index, arm)  # which cells; data has the sums
     with_zero = pt.concatenate([tau, pt.zeros(1)])  # effect index -1 (untreated) reads the zero
 
     def scale(a):
         return sigma[a] if sigma.ndim else sigma
 
     total = sum(
-        likelihood.pattern_sum(pt, p, g[p.period_index] + with_zero[p.effect], rho, scale(p.arm), omega)
-        for p in patterns
+        likelihood.pattern_sum(
+            pt,
+            replace(p, total=data[f"pattern_{k}_total"], gram=data[f"pattern_{k}_gram"]),
+            g[p.period_index] + with_zero[p.effect],
+            rho,
+            scale(p.arm),
+            omega,
+        )
+        for k, p in enumerate(patterns)
     )
     if not per_cell.any():
         return total
@@ -129,7 +155,7 @@ def _loglik(pt, design: CellDesign, y, period_index, g, tau, rho, sigma, omega):
     first = gap == 0
     prev = np.where(first, 0, np.arange(len(cells)) - 1)
     ends = np.flatnonzero(np.r_[unit[1:] != unit[:-1], True])
-    r = y[cells] - g[period_index[cells]] - with_zero[effect]
+    r = data["y"] - g[period_index[cells]] - with_zero[effect]
     treated = (effect >= 0).astype(float)
     return total + likelihood.cell_sums(
         pt, r, treated, first, prev, np.maximum(gap, 1).astype(float), ends, rho, scale(arm[cells][ends]), omega
@@ -156,10 +182,14 @@ def centred(design: CellDesign) -> bool:
 
 
 def fit(design: CellDesign, settings: SamplerSettings, *, pooled: bool = True) -> HierarchicalFit:
-    """Sample the model and turn the effect draws into cohort effects, the path and the ATT, each weighted
-    by the treated cells it covers."""
-    model, _ = build_model(design, pooled=pooled)
-    idata = sample(model, settings, default_target_accept=DEFAULT_TARGET_ACCEPT)
+    """Sample the model and summarise its effect draws (`summarise`)."""
+    idata = sample(build_model(design, pooled=pooled), settings, default_target_accept=DEFAULT_TARGET_ACCEPT)
+    return summarise(idata, design)
+
+
+def summarise(idata, design: CellDesign) -> HierarchicalFit:
+    """Cohort effects, the path by event time and the ATT from the effect groups' draws, each weighted by the
+    treated cells it covers."""
     effect = idata["posterior"]["effect"].transpose("chain", "draw", "group").values
     groups = design.groups
     cells = groups["cells"].to_numpy(float)

@@ -35,7 +35,7 @@ class Pattern:
     gap: np.ndarray  # (k,) periods since the previous cell, 0 for the first
     units: int
     arm: int  # 0: never treated, 1: treated (which noise scale)
-    total: np.ndarray  # (k,) sum of y over the units
+    total: np.ndarray  # (k,) sum of y over the units (or the model's data container holding it)
     gram: np.ndarray  # (k, k) sum of y y'
 
 
@@ -90,12 +90,15 @@ def pattern_sum(pt, p: Pattern, m, rho, sigma, omega):
     d_prev = np.r_[0.0, d[:-1]]
     w = (1.0 - phi) / root
     wd = (d - phi * d_prev) / root
-    n, s, g = p.units, p.total, p.gram
-    diag = np.diag(g) - 2 * s * m + n * m**2
-    m_prev = pt.concatenate([pt.zeros(1), m[:-1]])
-    s_prev = np.r_[0.0, s[:-1]]
-    sub = np.r_[0.0, np.diag(g, -1)] - s * m_prev - m * s_prev + n * m * m_prev
-    diag_prev = pt.concatenate([pt.zeros(1), diag[:-1]])
+    n, s, g = p.units, pt.as_tensor(p.total), pt.as_tensor(p.gram)
+
+    def lagged(x):  # x shifted one cell later, 0 first
+        return pt.concatenate([pt.zeros(1), x[:-1]])
+
+    diag = pt.diagonal(g) - 2 * s * m + n * m**2
+    m_prev, s_prev = lagged(m), lagged(s)
+    sub = pt.concatenate([pt.zeros(1), pt.diagonal(g, offset=-1)]) - s * m_prev - m * s_prev + n * m * m_prev
+    diag_prev = lagged(diag)
     whitened_ss = ((diag - 2 * phi * sub + phi**2 * diag_prev) / root**2).sum()
 
     def transpose_whiten(v):  # W'v
