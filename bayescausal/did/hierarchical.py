@@ -65,8 +65,8 @@ def outcome_data(design: CellDesign) -> dict[str, np.ndarray]:
     y = (design.y - centre) / scale
     patterns, per_cell = likelihood.split(design, y, _period_index(design), _arms(design))
     data = {"scale": np.asarray(scale)} | ({"y": y[per_cell]} if per_cell.any() else {})
-    for k, p in enumerate(patterns):
-        data[f"pattern_{k}_total"], data[f"pattern_{k}_gram"] = p.total, p.gram
+    if patterns is not None:
+        data |= {"pattern_total": patterns.total, "pattern_gram": patterns.gram}
     return data
 
 
@@ -90,15 +90,9 @@ def build_model(design: CellDesign, *, pooled: bool = True):
         g = pm.ZeroSumNormal("period_effect", 10.0, dims="period")
         if not pooled:
             tau = pm.Normal("effect_by_event_time", 0.0, 3.0, dims="event_time")[e_index]
-        elif n_cohorts > 1:
-            mu = _mean_path(pm, pt, len(event_times), centred(design))
-            spread = pm.HalfNormal("cohort_spread", 1.0)
-            if centred(design):
-                tau = pm.Normal("cohort_effect", mu[e_index], spread, dims="group")
-            else:
-                tau = mu[e_index] + spread * pm.Normal("cohort_deviation_raw", 0.0, 1.0, dims="group")
         else:
-            tau = _mean_path(pm, pt, len(event_times), centred(design))[e_index]
+            mu = _mean_path(pm, pt, event_time_cells(design) >= CENTRED_MIN_CELLS)[e_index]
+            tau = _cohort_effects(pm, pt, mu, design) if n_cohorts > 1 else mu
         pm.Deterministic("effect", tau * data["scale"], dims="group")
         rho = pm.Deterministic("rho", 2.0 * pm.Beta("rho_unit", 2.0, 2.0) - 1.0)  # on (-1, 1)
         sigma = _noise_scale(pm, design)
@@ -137,17 +131,11 @@ def _loglik(pt, design: CellDesign, data: dict, g, tau, rho, sigma, omega):
     def scale(a):
         return sigma[a] if sigma.ndim else sigma
 
-    total = sum(
-        likelihood.pattern_sum(
-            pt,
-            replace(p, total=data[f"pattern_{k}_total"], gram=data[f"pattern_{k}_gram"]),
-            g[p.period_index] + with_zero[p.effect],
-            rho,
-            scale(p.arm),
-            omega,
-        )
-        for k, p in enumerate(patterns)
-    )
+    total = 0.0
+    if patterns is not None:
+        p = replace(patterns, total=data["pattern_total"], gram=data["pattern_gram"])
+        m = (g[p.period_index] + with_zero[p.effect]) * p.mask  # padded cells read zero
+        total = likelihood.pattern_sum(pt, p, m, rho, scale(p.arm), omega)
     if not per_cell.any():
         return total
     cells = np.flatnonzero(per_cell)
@@ -162,23 +150,41 @@ def _loglik(pt, design: CellDesign, data: dict, g, tau, rho, sigma, omega):
     )
 
 
-def _mean_path(pm, pt, n: int, centred: bool):
-    """The effect's mean over event times: a random walk (neighbours pooled, the step size learned)."""
-    if n == 1:
-        return pm.Normal("effect_level", 0.0, 3.0)[None]
-    step = pm.HalfNormal("effect_step", 0.5)
-    if centred:
-        return pm.GaussianRandomWalk("effect_path", sigma=step, init_dist=pm.Normal.dist(0.0, 3.0), steps=n - 1)
+def _mean_path(pm, pt, centred: np.ndarray):
+    """The effect's mean over event times: a random walk (neighbours pooled, the step size learned). Each step
+    is centred where its event time has many cells (the data pin it, and a non-centred step would funnel) and
+    non-centred where it has few (the prior dominates, and a centred step would funnel)."""
     level = pm.Normal("effect_level", 0.0, 3.0)
-    innovations = pm.Normal("effect_step_raw", 0.0, 1.0, shape=n - 1)
-    return pt.concatenate([level[None], level + pt.cumsum(step * innovations)])
+    if len(centred) == 1:
+        return level[None]
+    step = pm.HalfNormal("effect_step", 0.5)
+    steps = _mixed(pm, pt, "effect_step", pt.zeros(len(centred) - 1), step, centred[1:])
+    return pt.concatenate([level[None], level + pt.cumsum(steps)])
 
 
-def centred(design: CellDesign) -> bool:
-    """Centre the pooled effects when every effect group has many cells. Then the data pin each effect far more
-    tightly than the pooling scale does, and a non-centred effect has a funnel; with few cells per group (a
-    small cohort, late event times seen by one cohort) the prior dominates and the non-centred form mixes."""
-    return bool(design.groups["cells"].min() >= CENTRED_MIN_CELLS)
+def _cohort_effects(pm, pt, mu, design: CellDesign):
+    """Each effect group (cohort x event time) around the mean path, shrunk together by a learned spread;
+    centred per group as the mean path's steps are."""
+    spread = pm.HalfNormal("cohort_spread", 1.0)
+    return _mixed(pm, pt, "cohort_effect", mu, spread, design.groups["cells"].to_numpy() >= CENTRED_MIN_CELLS)
+
+
+def _mixed(pm, pt, name: str, mean, sd, centred: np.ndarray):
+    """N(mean, sd) per element, drawn as `{name}_centred` where `centred` and as mean + sd x `{name}_raw`
+    elsewhere (Papaspiliopoulos, Roberts & Skold 2007: each element gets the form its data favour)."""
+    out = pt.zeros(len(centred))
+    if centred.any():
+        at = np.flatnonzero(centred)
+        out = pt.set_subtensor(out[at], pm.Normal(f"{name}_centred", mean[at], sd, shape=len(at)))
+    if not centred.all():
+        at = np.flatnonzero(~centred)
+        out = pt.set_subtensor(out[at], mean[at] + sd * pm.Normal(f"{name}_raw", 0.0, 1.0, shape=len(at)))
+    return out
+
+
+def event_time_cells(design: CellDesign) -> np.ndarray:
+    """Treated cells per event time (all cohorts), in event-time order: how firmly the data pin the mean path."""
+    return design.groups.groupby("event_time")["cells"].sum().sort_index().to_numpy()
 
 
 def fit(design: CellDesign, settings: SamplerSettings, *, pooled: bool = True) -> HierarchicalFit:

@@ -27,37 +27,58 @@ MIN_SHARED = 4  # units sharing cells below this are cheaper one cell at a time
 
 
 @dataclass
-class Pattern:
-    """Units with the same cells: their periods' and effect groups' indices, gaps, and sufficient statistics."""
+class Patterns:
+    """Groups of units with the same cells (periods, effect groups, gaps, arm), stacked into (P, K) arrays
+    padded to the longest pattern: padded cells are masked out of every sum. Stacking keeps the model's graph
+    the same size whatever the number of patterns (a compiled graph per pattern took minutes to compile on
+    a staggered household panel), and each pattern needs only its units' count, outcome sums and Gram."""
 
-    period_index: np.ndarray  # (k,) index into the model's period effects
-    effect: np.ndarray  # (k,) effect group, -1 untreated
-    gap: np.ndarray  # (k,) periods since the previous cell, 0 for the first
-    units: int
-    arm: int  # 0: never treated, 1: treated (which noise scale)
-    total: np.ndarray  # (k,) sum of y over the units (or the model's data container holding it)
-    gram: np.ndarray  # (k, k) sum of y y'
+    period_index: np.ndarray  # (P, K) index into the model's period effects (0 where padded)
+    effect: np.ndarray  # (P, K) effect group, -1 untreated or padded
+    gap: np.ndarray  # (P, K) periods since the previous cell, 0 for the first and padded
+    mask: np.ndarray  # (P, K) True for a real cell
+    units: np.ndarray  # (P,) units sharing the pattern
+    arm: np.ndarray  # (P,) 0: never treated, 1: treated (which noise scale)
+    total: np.ndarray  # (P, K) sum of y over the units (or the model's data container holding it)
+    gram: np.ndarray  # (P, K, K) sum of y y'
+
+    def __len__(self) -> int:
+        return len(self.units)
 
 
 def split(design, y: np.ndarray, period_index: np.ndarray, arm: np.ndarray, min_shared: int = MIN_SHARED):
-    """Patterns shared by at least `min_shared` units, and a mask of the cells left to the per-cell sums."""
+    """Patterns shared by at least `min_shared` units (None if none is), and a mask of the cells left to the
+    per-cell sums."""
     ends = design.unit_ends()
     starts = np.r_[0, ends[:-1] + 1]
     keys = {}
     for i, (lo, hi) in enumerate(zip(starts, ends + 1, strict=True)):
         key = (design.period[lo:hi].tobytes(), design.effect[lo:hi].tobytes(), int(arm[lo]))
         keys.setdefault(key, []).append(i)
-    patterns, per_cell = [], np.ones(len(y), dtype=bool)
-    for members in keys.values():
-        if len(members) < min_shared:
-            continue
+    shared = [members for members in keys.values() if len(members) >= min_shared]
+    per_cell = np.ones(len(y), dtype=bool)
+    if not shared:
+        return None, per_cell
+    width = max(ends[m[0]] + 1 - starts[m[0]] for m in shared)
+    batch = Patterns(
+        *(np.zeros((len(shared), width), int) for _ in range(3)),
+        np.zeros((len(shared), width), bool),
+        np.array([len(m) for m in shared]),
+        np.array([int(arm[starts[m[0]]]) for m in shared]),
+        np.zeros((len(shared), width)),
+        np.zeros((len(shared), width, width)),
+    )
+    batch.effect[:] = -1
+    for p, members in enumerate(shared):
         lo, hi = starts[members[0]], ends[members[0]] + 1
+        k = hi - lo
         rows = np.stack([y[starts[i] : ends[i] + 1] for i in members])
         for i in members:
             per_cell[starts[i] : ends[i] + 1] = False
-        shape = (period_index[lo:hi], design.effect[lo:hi], design.gap[lo:hi])
-        patterns.append(Pattern(*shape, len(members), int(arm[lo]), rows.sum(0), rows.T @ rows))
-    return patterns, per_cell
+        batch.period_index[p, :k], batch.effect[p, :k] = period_index[lo:hi], design.effect[lo:hi]
+        batch.gap[p, :k], batch.mask[p, :k] = design.gap[lo:hi], True
+        batch.total[p, :k], batch.gram[p, :k, :k] = rows.sum(0), rows.T @ rows
+    return batch, per_cell
 
 
 def cell_sums(pt, r, d, first, prev, gap, ends, rho, sigma, omega):
@@ -80,40 +101,48 @@ def cell_sums(pt, r, d, first, prev, gap, ends, rho, sigma, omega):
     return -0.5 * (quad + logdet)
 
 
-def pattern_sum(pt, p: Pattern, m, rho, sigma, omega):
-    """The log-likelihood summed over the units of one pattern, from their sufficient statistics."""
-    k = len(p.gap)
-    first = np.arange(k) == 0
-    phi = pt.where(first, 0.0, rho ** np.maximum(p.gap, 1).astype(float))
+def pattern_sum(pt, p: Patterns, m, rho, sigma, omega):
+    """The log-likelihood summed over the units of every pattern, from their sufficient statistics. `m`:
+    (P, K) means per pattern cell (zero where padded); `sigma`: one noise scale, or one per pattern."""
+    mask = p.mask.astype(float)
+    has_prev = p.mask & (np.arange(p.mask.shape[1]) > 0)
+    phi = pt.where(has_prev, rho ** np.maximum(p.gap, 1).astype(float), 0.0)
     root = pt.sqrt(1.0 - phi**2)
     d = (p.effect >= 0).astype(float)
-    d_prev = np.r_[0.0, d[:-1]]
-    w = (1.0 - phi) / root
-    wd = (d - phi * d_prev) / root
-    n, s, g = p.units, pt.as_tensor(p.total), pt.as_tensor(p.gram)
+    w = mask * (1.0 - phi) / root
+    wd = (d - phi * _lag(np, d)) / root
+    n, s, g = p.units[:, None].astype(float), pt.as_tensor(p.total), pt.as_tensor(p.gram)
+    diag = pt.diagonal(g, axis1=1, axis2=2) - 2 * s * m + n * m**2
+    below = _lag(pt, pt.diagonal(g, offset=-1, axis1=1, axis2=2), pad_to=p.mask.shape[1])
+    sub = below - s * _lag(pt, m) - m * _lag(pt, s) + n * m * _lag(pt, m)
+    whitened_ss = ((diag - 2 * phi * sub + phi**2 * _lag(pt, diag)) / root**2).sum(axis=1)
 
-    def lagged(x):  # x shifted one cell later, 0 first
-        return pt.concatenate([pt.zeros(1), x[:-1]])
+    def transpose_whiten(x):  # W'x, row by row
+        h = x / root
+        return h - pt.concatenate([phi[:, 1:] * h[:, 1:], pt.zeros((h.shape[0], 1))], axis=1)
 
-    diag = pt.diagonal(g) - 2 * s * m + n * m**2
-    m_prev, s_prev = lagged(m), lagged(s)
-    sub = pt.concatenate([pt.zeros(1), pt.diagonal(g, offset=-1)]) - s * m_prev - m * s_prev + n * m * m_prev
-    diag_prev = lagged(diag)
-    whitened_ss = ((diag - 2 * phi * sub + phi**2 * diag_prev) / root**2).sum()
-
-    def transpose_whiten(v):  # W'v
-        h = v / root
-        return h - pt.concatenate([phi[1:] * h[1:], pt.zeros(1)])
-
-    v = pt.stack([transpose_whiten(w), transpose_whiten(wd)], axis=1)  # (k, 2)
-    a, b = pt.dot(s, v), pt.dot(m, v)
-    bb = pt.dot(v.T, pt.dot(g, v)) - pt.outer(a, b) - pt.outer(b, a) + n * pt.outer(b, b)
+    v = pt.stack([transpose_whiten(w), transpose_whiten(wd)], axis=2)  # (P, K, 2)
+    a, b = (s[:, :, None] * v).sum(axis=1), (m[:, :, None] * v).sum(axis=1)  # (P, 2)
+    vgv = pt.matmul(v.transpose(0, 2, 1), pt.matmul(g, v))  # (P, 2, 2)
+    bb = vgv - _outer(a, b) - _outer(b, a) + n[:, :, None] * _outer(b, b)
     kappa = sigma**2 / omega**2
-    c11, c1d, cdd = (w * w).sum(), (w * wd).sum(), (wd * wd).sum()
+    c11, c1d, cdd = (w * w).sum(axis=1), (w * wd).sum(axis=1), (wd * wd).sum(axis=1)
     det = c11 * (cdd + kappa) - c1d**2
-    explained = (bb[0, 0] * (cdd + kappa) - 2 * bb[0, 1] * c1d + bb[1, 1] * c11) / det
-    logdet = (k - 1) * 2 * pt.log(sigma) + 2 * pt.log(root).sum() + pt.log(det) - pt.log(kappa)
-    return -0.5 * ((whitened_ss - explained) / sigma**2 + n * logdet)
+    explained = (bb[:, 0, 0] * (cdd + kappa) - 2 * bb[:, 0, 1] * c1d + bb[:, 1, 1] * c11) / det
+    k = p.mask.sum(axis=1)
+    logdet = (k - 1) * 2 * pt.log(sigma) + 2 * pt.log(root).sum(axis=1) + pt.log(det) - pt.log(kappa)
+    return -0.5 * ((whitened_ss - explained) / sigma**2 + p.units * logdet).sum()
+
+
+def _lag(xp, x, pad_to: int | None = None):
+    """(P, K) -> each row shifted one cell later with a 0 first (`pad_to`: the width after the shift)."""
+    width = (pad_to or x.shape[1]) - 1
+    return xp.concatenate([xp.zeros((x.shape[0], 1)), x[:, :width]], axis=1)
+
+
+def _outer(a, b):
+    """Row-wise outer products of (P, 2) arrays: (P, 2, 2)."""
+    return a[:, :, None] * b[:, None, :]
 
 
 def _segment_sums(pt, x, ends: np.ndarray):
