@@ -242,3 +242,49 @@ def test_one_compiled_model_refits_new_outcomes_on_the_same_cells():
     np.testing.assert_allclose(summarise(refit, cells_second).att, summarise(fresh, cells_second).att, rtol=1e-10)
     unchanged = nutpie.sample(compiled, **kwargs)  # the data did change what was sampled
     assert abs(summarise(refit, cells_second).att.mean() - summarise(unchanged, cells_first).att.mean()) > 0.05
+
+
+def test_treated_units_deviations_are_drawn_from_their_exact_conditional_posterior():
+    """did.deviations against the dense Gaussian: given the other parameters, each treated unit's (level,
+    deviation) is the GLS posterior with covariance sigma^2 rho^|t - s| and prior N(0, omega^2) on the
+    deviation, so each group's mean deviation has a known mean and variance. Units sharing cells (patterns)
+    and units with their own gaps (cell by cell) both occur."""
+    import xarray as xr
+
+    from bayescausal.did.deviations import sample_effects
+
+    panel, _ = _staggered(7, units=40, periods=14, missing=0.08)
+    design = cell_design(panel)
+    groups, periods = len(design.groups), len(np.unique(design.period))
+    rng = np.random.default_rng(0)
+    g, tau = rng.normal(size=periods), rng.normal(size=groups)
+    rho, sigma, omega, scale, draws = 0.5, 1.3, 0.7, 2.0, 40_000
+    ones = np.ones((1, draws))
+    post = xr.Dataset(
+        {
+            "effect": (("chain", "draw", "group"), np.broadcast_to(tau * scale, (1, draws, groups))),
+            "period_effect": (("chain", "draw", "period"), np.broadcast_to(g, (1, draws, periods))),
+            "rho": (("chain", "draw"), rho * ones),
+            "sigma": (("chain", "draw"), sigma * ones),
+            "unit_effect_sd": (("chain", "draw"), omega * ones),
+        }
+    )
+    y = design.y + 3.0 * (design.unit % 3)  # unit levels far from the period means: every term matters
+    got = (sample_effects({"posterior": post}, design, y, scale, seed=1)[0] / scale - tau).T  # (groups, draws)
+
+    period_index = np.unique(design.period, return_inverse=True)[1]
+    mean, cov = np.zeros(groups), np.zeros((groups, groups))
+    counts = np.bincount(design.effect[design.effect >= 0], minlength=groups)
+    for i in np.unique(design.unit[design.effect >= 0]):
+        at = design.unit == i
+        t, e = design.period[at], design.effect[at]
+        r = y[at] - g[period_index[at]] - np.r_[tau, 0.0][e]
+        s = sigma**2 * rho ** np.abs(t[:, None] - t[None, :])
+        x = np.stack([np.ones(at.sum()), (e >= 0).astype(float)], axis=1)
+        precision = x.T @ np.linalg.solve(s, x) + np.diag([0.0, omega**-2])
+        m, v = np.linalg.solve(precision, x.T @ np.linalg.solve(s, r))[1], np.linalg.inv(precision)[1, 1]
+        share = np.bincount(e[e >= 0], minlength=groups) / np.maximum(counts, 1)  # its cells' share of a group
+        mean += share * m
+        cov += v * np.outer(share, share)
+    np.testing.assert_allclose(got.mean(1), mean, atol=4 * np.sqrt(np.diag(cov) / draws).max())
+    np.testing.assert_allclose(np.cov(got), cov, atol=0.05 * np.abs(cov).max())
