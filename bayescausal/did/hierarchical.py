@@ -27,7 +27,6 @@ import numpy as np
 
 from bayescausal.did import likelihood
 from bayescausal.did.cells import CellDesign
-from bayescausal.did.deviations import sample_effects
 from bayescausal.did.imputation import residual_sd
 from bayescausal.did.model import shares_scale
 from bayescausal.sampling import SamplerSettings, sample
@@ -191,14 +190,13 @@ def event_time_cells(design: CellDesign) -> np.ndarray:
 def fit(design: CellDesign, settings: SamplerSettings, *, pooled: bool = True) -> HierarchicalFit:
     """Sample the model and summarise its effect draws (`summarise`)."""
     idata = sample(build_model(design, pooled=pooled), settings, default_target_accept=DEFAULT_TARGET_ACCEPT)
-    return summarise(idata, design, seed=settings.seed)
+    return summarise(idata, design)
 
 
-def summarise(idata, design: CellDesign, *, seed: int | None = 0) -> HierarchicalFit:
-    """Cohort effects, the path by event time and the ATT on the treated cells (the model's effect plus the
-    treated units' own deviations, did.deviations), each weighted by the treated cells it covers."""
-    centre, scale = _standardise(design)
-    effect = sample_effects(idata, design, (design.y - centre) / scale, scale, seed or 0)
+def summarise(idata, design: CellDesign) -> HierarchicalFit:
+    """Cohort effects, the path by event time and the ATT from the effect groups' draws, each weighted by the
+    treated cells it covers."""
+    effect = idata["posterior"]["effect"].transpose("chain", "draw", "group").values
     groups = design.groups
     cells = groups["cells"].to_numpy(float)
     n_cohorts = int(groups["cohort"].max()) + 1
