@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from bayescausal.data.complete_journey import complete_journey_panel, load_complete_journey
+from bayescausal.data.panel import Panel
 from bayescausal.diagnostics import diagnose
-from bayescausal.did.analysis import analyze_campaigns
+from bayescausal.did.analysis import analyze, analyze_campaigns
 from bayescausal.did.model import cohorts, posterior_gaussian, posterior_student_t, within_estimator
 from bayescausal.did.options import DiDOptions
 from bayescausal.sampling import SamplerSettings
@@ -143,6 +144,19 @@ def main() -> None:
         f"min ESS {pooled.diagnostics.min_ess_bulk:.0f}) =="
     )
 
+    exposure = exposure_panel(tables)
+    rows = [_hierarchical_row(exposure, "bayescausal hierarchical")]
+    t = time.perf_counter()
+    exact = analyze(exposure, DiDOptions(model="exact", leads=8, refutations=False)).estimates["att"]
+    rows.append({"method": "bayescausal exact", "seconds": time.perf_counter() - t, "estimate": exact.mean})
+    rows[-1]["sd_or_se"] = exact.sd
+    print(
+        f"\n== Full panel, every campaign: each household treated from its first campaign on "
+        f"({exposure.shape[0]:,} households x {exposure.shape[1]} weeks, staggered; target <= 30 s, R-hat <= 1.01, "
+        f"bulk ESS >= 400) =="
+    )
+    print(pd.DataFrame(rows).set_index("method").to_string(float_format=lambda v: f"{v:.4g}"))
+
     t = time.perf_counter()
     big = simulate_panel(units=25_000, periods=104, effect=2.0, cohorts=((60, 80), (80, 103)), seed=1)
     sim_secs = time.perf_counter() - t
@@ -162,10 +176,20 @@ def main() -> None:
     )
 
 
+def exposure_panel(tables) -> Panel:
+    """Every household x week of total spend, each household treated from the start of its first campaign on
+    (absorbing: the campaign programme's cumulative effect, not any one campaign's), never-reached households
+    as controls: the full Complete Journey panel as one staggered design."""
+    from bayescausal.data.complete_journey import first_campaign_start, spend_panel
+
+    households, weeks, y = spend_panel(tables["transactions"])
+    first = first_campaign_start(tables, households)
+    treated = weeks[None, :] >= np.where(np.isnan(first), np.inf, first)[:, None]
+    return Panel(y, treated, households, weeks, "total spend")
+
+
 def _hierarchical_row(panel, method: str, *, leads: int = 8) -> dict:
     """Our hierarchical model through the family's analysis (effects fit and leads fit, both compiled)."""
-    from bayescausal.did.analysis import analyze
-
     t = time.perf_counter()
     result = analyze(
         panel, DiDOptions(model="hierarchical", leads=leads, refutations=False, sampler=SamplerSettings(seed=1))
@@ -187,7 +211,6 @@ def mpdta_tables() -> None:
     """Callaway & Sant'Anna's county panel (mpdta: 500 counties x 2003-2007, staggered, log teen employment),
     balanced and with 8% of county-years dropped, against pyfixest and moderndid in the peers' environment."""
     from bayescausal.data.panel import from_long
-    from bayescausal.did.analysis import analyze
     from bayescausal.did.cells import cell_design
     from bayescausal.did.imputation import imputation_att
 

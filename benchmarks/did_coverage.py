@@ -93,7 +93,8 @@ def run(args: tuple[str, list[int], int, int]) -> list[dict]:
             model, draws=draws, tune=tune, chains=2, cores=1, seed=seed, progress_bar=False,
             target_accept=DEFAULT_TARGET_ACCEPT,
         )  # fmt: skip
-        rows.append(_row(design, seed, panel, effect, cells, summarise(idata, cells), time.perf_counter() - t))
+        result = summarise(idata, cells)
+        rows.append(_row(design, seed, panel, effect, cells, result, time.perf_counter() - t))
     return rows
 
 

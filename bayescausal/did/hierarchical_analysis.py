@@ -19,13 +19,14 @@ from bayescausal.did.cells import CellDesign, cell_design, lead_design, treatmen
 from bayescausal.did.decide import LABELS, balance, finish, money_and_decision, pretrend_check, sensitivity_check
 from bayescausal.did.event_study import EventStudy, summarise
 from bayescausal.did.imputation import imputation_att
+from bayescausal.did.model import SHARED_SCALE_BELOW
 from bayescausal.did.options import DiDOptions
 from bayescausal.did.pretrend import POWER_Z, SLOPE_TAIL
 from bayescausal.estimates import from_draws, hdi_from_draws
 from bayescausal.result import Check, Parts, Result
 
 PARAMETERS = ["effect", "period_effect", "rho", "sigma", "unit_effect_sd"]
-POOLING = ["effect_level", "effect_path", "effect_step", "cohort_spread", "effect_by_event_time"]
+POOLING = ["effect_level", "effect_step", "cohort_spread", "effect_by_event_time"]
 
 
 def choose_model(panel: Panel, opt: DiDOptions) -> tuple[str, str]:
@@ -54,6 +55,11 @@ def analyze_hierarchical(panel: Panel, opt: DiDOptions, *, cost: float | None, w
     pre_mean = _pre_mean(panel, design)
     money = partial(money_and_decision, pre_mean=pre_mean, cost=cost, opt=opt, **LABELS)
     parts.notes.append(f"model: hierarchical two-way model, {why}")
+    if hierarchical.shares_one_effect(design):
+        parts.notes.append(
+            f"fewer than {SHARED_SCALE_BELOW} treated units cannot show how their effects differ: the model takes "
+            "them to share one effect (each unit's own deviation fixed at 0), as the exact model does"
+        )
     parts.notes.extend(f"design: {note}" for note in design.notes)
     parts.extra["model"] = {"name": "hierarchical", "why": why}
     fit = hierarchical.fit(design, opt.sampler)
@@ -209,12 +215,16 @@ def _balance(panel: Panel, design: CellDesign) -> pd.DataFrame:
 
 def _diagnostics(fit, lead_fit, opt: DiDOptions):
     method = f"NUTS ({opt.sampler.sampler}), hierarchical two-way model"
-    names = PARAMETERS + [v for v in POOLING if v in fit.idata["posterior"]]
-    main = diag.diagnose(fit.idata, names, opt.thresholds, method=method)
+    main = diag.diagnose(fit.idata, _sampled(fit), opt.thresholds, method=method)
     if lead_fit is None:
         return main
-    names = PARAMETERS + [v for v in POOLING if v in lead_fit.idata["posterior"]]
-    return diag.combine(main, diag.diagnose(lead_fit.idata, names, opt.thresholds, method=method), "leads fit")
+    leads = diag.diagnose(lead_fit.idata, _sampled(lead_fit), opt.thresholds, method=method)
+    return diag.combine(main, leads, "leads fit")
+
+
+def _sampled(fit) -> list[str]:
+    """The parameters the gate checks, among those this fit has (a design may fix or drop some)."""
+    return [v for v in PARAMETERS + POOLING if v in fit.idata["posterior"]]
 
 
 def _posterior_tree(fit, es: EventStudy) -> xr.DataTree:

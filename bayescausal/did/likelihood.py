@@ -92,12 +92,10 @@ def cell_sums(pt, r, d, first, prev, gap, ends, rho, sigma, omega):
 
     u, w, wd = whiten(r), (1.0 - phi) / root, whiten(pt.as_tensor(d))
     a, b1, bd, c11, c1d, cdd = (_segment_sums(pt, x, ends) for x in (u * u, w * u, wd * u, w * w, w * wd, wd * wd))
-    kappa = sigma**2 / omega**2  # the prior precision of b_i, relative to the noise's
-    det = c11 * (cdd + kappa) - c1d**2
-    explained = (b1**2 * (cdd + kappa) - 2 * b1 * bd * c1d + bd**2 * c11) / det
+    det, explained = _woodbury(c11, c1d, cdd, b1**2, b1 * bd, bd**2, omega**2 / sigma**2)
     n = np.diff(np.r_[-1, ends])
     quad = ((a - explained) / sigma**2).sum()
-    logdet = ((n - 1) * 2 * pt.log(sigma)).sum() + 2 * pt.log(root).sum() + (pt.log(det) - pt.log(kappa)).sum()
+    logdet = ((n - 1) * 2 * pt.log(sigma)).sum() + 2 * pt.log(root).sum() + pt.log(det).sum()
     return -0.5 * (quad + logdet)
 
 
@@ -125,13 +123,20 @@ def pattern_sum(pt, p: Patterns, m, rho, sigma, omega):
     a, b = (s[:, :, None] * v).sum(axis=1), (m[:, :, None] * v).sum(axis=1)  # (P, 2)
     vgv = pt.matmul(v.transpose(0, 2, 1), pt.matmul(g, v))  # (P, 2, 2)
     bb = vgv - _outer(a, b) - _outer(b, a) + n[:, :, None] * _outer(b, b)
-    kappa = sigma**2 / omega**2
     c11, c1d, cdd = (w * w).sum(axis=1), (w * wd).sum(axis=1), (wd * wd).sum(axis=1)
-    det = c11 * (cdd + kappa) - c1d**2
-    explained = (bb[:, 0, 0] * (cdd + kappa) - 2 * bb[:, 0, 1] * c1d + bb[:, 1, 1] * c11) / det
+    det, explained = _woodbury(c11, c1d, cdd, bb[:, 0, 0], bb[:, 0, 1], bb[:, 1, 1], omega**2 / sigma**2)
     k = p.mask.sum(axis=1)
-    logdet = (k - 1) * 2 * pt.log(sigma) + 2 * pt.log(root).sum(axis=1) + pt.log(det) - pt.log(kappa)
+    logdet = (k - 1) * 2 * pt.log(sigma) + 2 * pt.log(root).sum(axis=1) + pt.log(det)
     return -0.5 * ((whitened_ss - explained) / sigma**2 + p.units * logdet).sum()
+
+
+def _woodbury(c11, c1d, cdd, b11, b1d, bdd, lam):
+    """det(M) / kappa and B'M^-1 B for M = [[c11, c1d], [c1d, cdd + kappa]], kappa = 1 / lam (the noise's
+    variance over the deviation's), written in lam so that lam = 0 (no unit deviations) is exact: then the
+    unit level alone is integrated out (det -> c11, B'M^-1 B -> b1^2 / c11). `b11, b1d, bdd`: the entries of
+    B B' (b1^2, b1 bd, bd^2 for one unit; their sums over a pattern's units)."""
+    det = c11 * (cdd * lam + 1.0) - c1d**2 * lam
+    return det, (b11 * (cdd * lam + 1.0) - 2 * b1d * c1d * lam + bdd * c11 * lam) / det
 
 
 def _lag(xp, x, pad_to: int | None = None):

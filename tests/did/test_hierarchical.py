@@ -87,10 +87,15 @@ def test_marginal_likelihood_equals_the_dense_gaussian_it_integrates():
         return total
 
     rng = np.random.default_rng(0)
-    settings = [(rng.normal(size=design.n_cells), 0.6, 0.8, 0.5), (rng.normal(size=design.n_cells), 0.2, 1.3, 0.1)]
+    settings = [
+        (rng.normal(size=design.n_cells), 0.6, 0.8, 0.5),
+        (rng.normal(size=design.n_cells), 0.2, 1.3, 0.1),
+        (rng.normal(size=design.n_cells), -0.3, 0.9, 0.0),  # no unit deviations (few treated units)
+    ]
     ours = [float(logp(*s)) for s in settings]
     reference = [dense(*s) for s in settings]
-    assert ours[0] - ours[1] == pytest.approx(reference[0] - reference[1], abs=1e-6)
+    for k in (1, 2):
+        assert ours[0] - ours[k] == pytest.approx(reference[0] - reference[k], abs=1e-6)
 
 
 def test_units_sharing_their_cells_give_the_same_likelihood_from_sufficient_statistics():
