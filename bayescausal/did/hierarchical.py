@@ -58,9 +58,9 @@ def _standardise(design: CellDesign) -> tuple[float, float]:
 def outcome_data(design: CellDesign) -> dict[str, np.ndarray]:
     """Everything the model reads from the outcomes, by the name of its `pm.Data` container: the scale back to
     the outcome's units, each shared pattern's sufficient statistics, and the standardised cells left to the
-    per-cell sums (`y`, absent when every unit shares a pattern). The rest of
-    the model depends only on which cells exist and which are treated, so one compiled model refits new
-    outcomes on the same cells (nutpie's `with_data`), as a coverage study or a bootstrap of outcomes does."""
+    per-cell sums (`y`, absent when every unit shares a pattern). The rest of the model depends only on which
+    cells exist and which are treated, so one compiled model refits new outcomes on the same cells (nutpie's
+    `with_data`), as a coverage study or a bootstrap of outcomes does."""
     centre, scale = _standardise(design)
     y = (design.y - centre) / scale
     patterns, per_cell = likelihood.split(design, y, _period_index(design), _arms(design))
