@@ -179,13 +179,15 @@ def main() -> None:
 def exposure_panel(tables) -> Panel:
     """Every household x week of total spend, each household treated from the start of its first campaign on
     (absorbing: the campaign programme's cumulative effect, not any one campaign's), never-reached households
-    as controls: the full Complete Journey panel as one staggered design."""
+    as controls: the full Complete Journey panel as one staggered design, less the households reached in its
+    first week (no pre-period, so neither model can use them)."""
     from bayescausal.data.complete_journey import first_campaign_start, spend_panel
 
     households, weeks, y = spend_panel(tables["transactions"])
     first = first_campaign_start(tables, households)
     treated = weeks[None, :] >= np.where(np.isnan(first), np.inf, first)[:, None]
-    return Panel(y, treated, households, weeks, "total spend")
+    keep = ~treated[:, 0]  # reached in the first week: no pre-period (the exact model refuses them)
+    return Panel(y[keep], treated[keep], households[keep], weeks, "total spend")
 
 
 def _hierarchical_row(panel, method: str, *, leads: int = 8) -> dict:
