@@ -61,13 +61,18 @@ def outcome_data(design: CellDesign) -> dict[str, np.ndarray]:
     per-cell sums (`y`, absent when every unit shares a pattern). The rest of the model depends only on which
     cells exist and which are treated, so one compiled model refits new outcomes on the same cells (nutpie's
     `with_data`), as a coverage study or a bootstrap of outcomes does."""
+    return _split(design)[2]
+
+
+def _split(design: CellDesign):
+    """The shared patterns, the mask of cells left to the per-cell sums, and `outcome_data`, from one pass."""
     centre, scale = _standardise(design)
     y = (design.y - centre) / scale
     patterns, per_cell = likelihood.split(design, y, _period_index(design), _arms(design))
     data = {"scale": np.asarray(scale)} | ({"y": y[per_cell]} if per_cell.any() else {})
     if patterns is not None:
         data |= {"pattern_total": patterns.total, "pattern_gram": patterns.gram}
-    return data
+    return patterns, per_cell, data
 
 
 def build_model(design: CellDesign, *, pooled: bool = True):
@@ -83,21 +88,23 @@ def build_model(design: CellDesign, *, pooled: bool = True):
     e_index = np.searchsorted(event_times, groups["event_time"].to_numpy())
     coords = {"period": periods, "event_time": event_times, "group": np.arange(len(groups))}
     coords["arm"] = ["never treated", "treated"]
+    patterns, per_cell, values = _split(design)
     with pm.Model(coords=coords) as model:
-        data = {name: pm.Data(name, value) for name, value in outcome_data(design).items()}
+        data = {name: pm.Data(name, value) for name, value in values.items()}
         # flat unit effects leave the periods' common level unidentified: summing to zero removes it without
         # tying every period to one reference period (which correlates them all and slows mixing)
         g = pm.ZeroSumNormal("period_effect", 10.0, dims="period")
         if not pooled:
             tau = pm.Normal("effect_by_event_time", 0.0, 3.0, dims="event_time")[e_index]
         else:
-            mu = _mean_path(pm, pt, np.full(len(event_times), centred(design)))[e_index]
-            tau = _cohort_effects(pm, pt, mu, design) if n_cohorts > 1 else mu
+            mu = _mean_path(pm, pt, len(event_times), centred(design))[e_index]
+            tau = _cohort_effects(pm, mu, design) if n_cohorts > 1 else mu
         pm.Deterministic("effect", tau * data["scale"], dims="group")
         rho = pm.Deterministic("rho", 2.0 * pm.Beta("rho_unit", 2.0, 2.0) - 1.0)  # on (-1, 1)
         sigma = _noise_scale(pm, design)
         omega = _unit_deviation_sd(pm, design)
-        pm.Potential("likelihood", _loglik(pt, design, data, g, tau, rho, sigma, omega))
+        likelihood_terms = _loglik(pt, design, patterns, per_cell, data, g, tau, rho, sigma, omega)
+        pm.Potential("likelihood", likelihood_terms)
     return model
 
 
@@ -136,10 +143,10 @@ def shares_one_effect(design: CellDesign) -> bool:
     return int(design.ever_treated[np.unique(design.unit)].sum()) < SHARED_SCALE_BELOW
 
 
-def _loglik(pt, design: CellDesign, data: dict, g, tau, rho, sigma, omega):
-    """Units that share their cells through their sufficient statistics, the others cell by cell."""
+def _loglik(pt, design: CellDesign, patterns, per_cell, data: dict, g, tau, rho, sigma, omega):
+    """Units that share their cells through their sufficient statistics (read from `data`, so that new outcomes
+    can replace them), the others cell by cell."""
     arm, period_index = _arms(design), _period_index(design)
-    patterns, per_cell = likelihood.split(design, design.y, period_index, arm)  # which cells; data has the sums
     with_zero = pt.concatenate([tau, pt.zeros(1)])  # effect index -1 (untreated) reads the zero
 
     def scale(a):
@@ -164,21 +171,21 @@ def _loglik(pt, design: CellDesign, data: dict, g, tau, rho, sigma, omega):
     )
 
 
-def _mean_path(pm, pt, centred: np.ndarray):
+def _mean_path(pm, pt, n: int, centred: bool):
     """The effect's mean over event times: a random walk (neighbours pooled, the step size learned), its steps
     centred or not as `centred` says."""
     level = pm.Normal("effect_level", 0.0, 3.0)
-    if len(centred) == 1:
+    if n == 1:
         return level[None]
     step = pm.HalfNormal("effect_step", 0.5)
-    steps = _mixed(pm, pt, "effect_step", pt.zeros(len(centred) - 1), step, centred[1:])
+    steps = _normal(pm, "effect_step", 0.0, step, n - 1, centred)
     return pt.concatenate([level[None], level + pt.cumsum(steps)])
 
 
-def _cohort_effects(pm, pt, mu, design: CellDesign):
+def _cohort_effects(pm, mu, design: CellDesign):
     """Each effect group (cohort x event time) around the mean path, shrunk together by a learned spread."""
     spread = pm.HalfNormal("cohort_spread", 1.0)
-    return _mixed(pm, pt, "cohort_effect", mu, spread, np.full(len(design.groups), centred(design)))
+    return _normal(pm, "cohort_effect", mu, spread, len(design.groups), centred(design))
 
 
 def centred(design: CellDesign) -> bool:
@@ -190,17 +197,11 @@ def centred(design: CellDesign) -> bool:
     return bool(design.groups["cells"].min() >= CENTRED_MIN_CELLS)
 
 
-def _mixed(pm, pt, name: str, mean, sd, centred: np.ndarray):
-    """N(mean, sd) per element, drawn as `{name}_centred` where `centred` and as mean + sd x `{name}_raw`
-    elsewhere."""
-    out = pt.zeros(len(centred))
-    if centred.any():
-        at = np.flatnonzero(centred)
-        out = pt.set_subtensor(out[at], pm.Normal(f"{name}_centred", mean[at], sd, shape=len(at)))
-    if not centred.all():
-        at = np.flatnonzero(~centred)
-        out = pt.set_subtensor(out[at], mean[at] + sd * pm.Normal(f"{name}_raw", 0.0, 1.0, shape=len(at)))
-    return out
+def _normal(pm, name: str, mean, sd, size: int, centred: bool):
+    """`size` draws of N(mean, sd), as `{name}_centred` or as mean + sd x `{name}_raw` (non-centred)."""
+    if centred:
+        return pm.Normal(f"{name}_centred", mean, sd, shape=size)
+    return mean + sd * pm.Normal(f"{name}_raw", 0.0, 1.0, shape=size)
 
 
 def fit(design: CellDesign, settings: SamplerSettings, *, pooled: bool = True) -> HierarchicalFit:
